@@ -1,0 +1,15 @@
+export * from "./commands.js";
+export * from "./errors.js";
+export * from "./events.js";
+export * from "./fields.js";
+export { ByteReader, ByteWriter, fromHex, toHex } from "./frames/bytes.js";
+export * from "./frames/frame.js";
+export * from "./frames/layout.js";
+export { frameMac } from "./frames/mac.js";
+export * from "./frames/to-event.js";
+export * from "./gateway.js";
+export * from "./replay.js";
+export * from "./topics.js";
+export * from "./validate.js";
+export * from "./version.js";
+export * from "./vocab.js";

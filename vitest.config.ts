@@ -1,0 +1,18 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+    coverage: {
+      provider: "v8",
+      include: ["protocol/**/*.ts", "hub/**/*.ts", "firmware/**/*.ts", "hardware/**/*.ts"],
+      reporter: ["text-summary", "text"],
+      thresholds: {
+        "protocol/**/*.ts": { lines: 90, statements: 90, functions: 90, branches: 85 },
+        "hub/core/**/*.ts": { lines: 90, statements: 90, functions: 90, branches: 85 },
+      },
+    },
+  },
+});
