@@ -8,6 +8,7 @@ export default defineConfig({
     coverage: {
       provider: "v8",
       include: ["protocol/**/*.ts", "hub/**/*.ts", "firmware/**/*.ts", "hardware/**/*.ts"],
+      exclude: ["test/**", "**/index.ts"],
       reporter: ["text-summary", "text"],
       thresholds: {
         "protocol/**/*.ts": { lines: 90, statements: 90, functions: 90, branches: 85 },

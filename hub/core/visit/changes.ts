@@ -1,0 +1,38 @@
+import type { SignalPattern } from "../../../protocol/index.js";
+import type { SosAlarm, Violation, VisitState, VisitView } from "./types.js";
+
+/** What became true between two projections of a visit: what the hub announces and acts on. */
+export type VisitChange =
+  | { kind: "state"; from: VisitState; to: VisitState }
+  | { kind: "violation"; violation: Violation }
+  | { kind: "alarm"; alarm: SosAlarm }
+  | { kind: "follow_up"; dueDate: string };
+
+const violationKey = (v: Violation) => `${v.kind}@${v.at}`;
+const alarmKey = (a: SosAlarm) => `${a.at}:${a.evidence.map((e) => `${e.device}#${e.counter}`).join(",")}`;
+
+export function diffViews(before: VisitView, after: VisitView): VisitChange[] {
+  const changes: VisitChange[] = [];
+  if (before.state !== after.state) changes.push({ kind: "state", from: before.state, to: after.state });
+  const known = new Set(before.violations.map(violationKey));
+  for (const v of after.violations)
+    if (!known.has(violationKey(v))) changes.push({ kind: "violation", violation: v });
+  const alarms = new Set(before.alarms.map(alarmKey));
+  for (const a of after.alarms) if (!alarms.has(alarmKey(a))) changes.push({ kind: "alarm", alarm: a });
+  if (after.followUp && before.followUp?.dueDate !== after.followUp.dueDate) {
+    changes.push({ kind: "follow_up", dueDate: after.followUp.dueDate });
+  }
+  return changes;
+}
+
+/** Feedback the rules call for on the engineer's badge (RULES.md steps 9 and 12). */
+export function badgeSignalsFor(changes: readonly VisitChange[]): SignalPattern[] {
+  const out: SignalPattern[] = [];
+  for (const c of changes) {
+    if (c.kind === "alarm") out.push("sos_ack");
+    if (c.kind === "violation" && c.violation.kind === "departed_without_cleanup")
+      out.push("cleanup_missing");
+    if (c.kind === "violation" && c.violation.kind === "work_without_gear") out.push("error");
+  }
+  return out;
+}
