@@ -9,6 +9,7 @@ export { frameMac } from "./frames/mac.js";
 export * from "./frames/to-event.js";
 export * from "./gateway.js";
 export * from "./replay.js";
+export * from "./status.js";
 export * from "./topics.js";
 export * from "./validate.js";
 export * from "./version.js";

@@ -1,3 +1,7 @@
+import type { ReplayState } from "../../protocol/index.js";
+import type { Engineer, Site, VisitPlan } from "./model.js";
+import type { RecordedEvent, VisitView } from "./visit/types.js";
+
 /** What hub/core needs from the outside world. Adapters implement these; core imports none of them. */
 
 /** Time comes from here, never from `Date.now()` inside core. Epoch milliseconds. */
@@ -19,4 +23,113 @@ export class ManualClock implements Clock {
   advance(ms: number): void {
     this.t += ms;
   }
+}
+
+export type DeviceKind = "badge" | "kiosk" | "gateway";
+
+export interface DeviceRecord {
+  id: string;
+  kind: DeviceKind;
+  /** The engineer a badge belongs to. */
+  engineerId: string | null;
+  /** The site a kiosk or gateway stands at. */
+  siteId: string | null;
+  /** A badge's 32-bit id, as its BLE frames carry it. */
+  badgeNo: number | null;
+  /** A badge's 125 kHz tag (10 hex digits), as the kiosk reader sees it. */
+  rfidTag: string | null;
+  /** MQTT password, salted hash. */
+  passwordHash: string;
+  /** A badge's frame key, sealed by the key vault. */
+  sealedKey: string | null;
+  createdAt: number;
+  revokedAt: number | null;
+  /** hub clock − device clock, from the last time sync. */
+  clockOffsetMs: number;
+  lastSeenAt: number | null;
+  replay: ReplayState;
+}
+
+/** An accepted event with the visit it was attributed to (null: none could be found). */
+export interface StoredEvent extends RecordedEvent {
+  visitId: string | null;
+}
+
+export interface DeviceStateUpdate {
+  id: string;
+  replay: ReplayState;
+  lastSeenAt: number;
+  clockOffsetMs: number;
+}
+
+export interface VisitQuery {
+  siteId?: string;
+  engineerId?: string;
+  /** Windows overlapping [from, to) (epoch ms). */
+  from?: number;
+  to?: number;
+}
+
+export type Role = "admin" | "dispatcher" | "supervisor" | "kiosk";
+
+export interface ApiToken {
+  digest: string;
+  role: Role;
+  name: string;
+  /** A kiosk token is bound to one site. */
+  siteId: string | null;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export interface AlarmAck {
+  visitId: string;
+  alarmAt: number;
+  by: string;
+  at: number;
+}
+
+/**
+ * The store port. SQLite implements it today (hub/adapters/store); a PostgreSQL adapter can later.
+ * Writes of events are append-only; `commitEvents` is one atomic transaction per call.
+ */
+export interface Store {
+  putSite(site: Site): Promise<void>;
+  getSite(id: string): Promise<Site | undefined>;
+  listSites(): Promise<Site[]>;
+
+  putEngineer(engineer: Engineer): Promise<void>;
+  getEngineer(id: string): Promise<Engineer | undefined>;
+  listEngineers(): Promise<Engineer[]>;
+
+  /** Inserts visits; false for an id that already exists. One transaction. */
+  insertVisits(plans: VisitPlan[]): Promise<boolean[]>;
+  getVisit(id: string): Promise<VisitPlan | undefined>;
+  listVisits(query: VisitQuery): Promise<VisitPlan[]>;
+
+  putDevice(device: DeviceRecord): Promise<void>;
+  getDevice(id: string): Promise<DeviceRecord | undefined>;
+  listDevices(): Promise<DeviceRecord[]>;
+  findBadge(by: { badgeNo: number } | { rfidTag: string }): Promise<DeviceRecord | undefined>;
+  /** Live (not revoked) devices bound to an engineer or a site. */
+  devicesOf(by: { engineerId: string } | { siteId: string }): Promise<DeviceRecord[]>;
+
+  /** Appends events and device state in one transaction; per event, true if new, false if a duplicate. */
+  commitEvents(events: StoredEvent[], devices: DeviceStateUpdate[]): Promise<boolean[]>;
+  eventsOfVisit(visitId: string): Promise<StoredEvent[]>;
+  countEvents(): Promise<number>;
+
+  putViews(views: Array<{ view: VisitView; projectedAt: number }>): Promise<void>;
+  getView(visitId: string): Promise<VisitView | undefined>;
+  /** Visits with events newer than their stored view (after a crash between commit and projection). */
+  staleVisitIds(): Promise<string[]>;
+
+  putToken(token: ApiToken): Promise<void>;
+  findToken(digest: string): Promise<ApiToken | undefined>;
+  countTokens(role?: Role): Promise<number>;
+
+  putAlarmAck(ack: AlarmAck): Promise<void>;
+  alarmAcks(visitId: string): Promise<AlarmAck[]>;
+
+  close(): Promise<void>;
 }

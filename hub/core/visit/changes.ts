@@ -1,12 +1,13 @@
 import type { SignalPattern } from "../../../protocol/index.js";
-import type { SosAlarm, Violation, VisitState, VisitView } from "./types.js";
+import type { SosAlarm, Violation, VisitState, VisitView, Warning } from "./types.js";
 
 /** What became true between two projections of a visit: what the hub announces and acts on. */
 export type VisitChange =
   | { kind: "state"; from: VisitState; to: VisitState }
   | { kind: "violation"; violation: Violation }
   | { kind: "alarm"; alarm: SosAlarm }
-  | { kind: "follow_up"; dueDate: string };
+  | { kind: "follow_up"; dueDate: string }
+  | { kind: "warning"; warning: Warning };
 
 const violationKey = (v: Violation) => `${v.kind}@${v.at}`;
 const alarmKey = (a: SosAlarm) => `${a.at}:${a.evidence.map((e) => `${e.device}#${e.counter}`).join(",")}`;
@@ -22,6 +23,9 @@ export function diffViews(before: VisitView, after: VisitView): VisitChange[] {
   if (after.followUp && before.followUp?.dueDate !== after.followUp.dueDate) {
     changes.push({ kind: "follow_up", dueDate: after.followUp.dueDate });
   }
+  const warned = new Set(before.warnings.map((w) => `${w.kind}@${w.at}`));
+  for (const w of after.warnings)
+    if (!warned.has(`${w.kind}@${w.at}`)) changes.push({ kind: "warning", warning: w });
   return changes;
 }
 

@@ -1,0 +1,232 @@
+/** Sites, engineers, visits (create, list, get, CSV import), the CSV report, alarm acknowledgement. */
+import type {} from "@fastify/swagger";
+import { Type } from "@sinclair/typebox";
+import type { FastifyInstance } from "fastify";
+import { DateTime } from "luxon";
+import { EntityId } from "../../../../protocol/index.js";
+import {
+  CatalogError,
+  type CreateVisit,
+  CreateVisitSchema,
+  createVisit,
+  importVisitsCsv,
+  reportCsv,
+} from "../../../admin/catalog.js";
+import type { HubContext } from "../../../context.js";
+import {
+  defaultSite,
+  type Engineer,
+  EngineerSchema,
+  type Site,
+  SiteSchema,
+  type VisitPlan,
+} from "../../../core/model.js";
+import { assertZone, TimeError, toSiteIso } from "../../../core/time.js";
+import { projectVisit } from "../../../core/visit/project.js";
+import type { VisitView } from "../../../core/visit/types.js";
+import { STAFF } from "../auth.js";
+
+const SiteCreateSchema = Type.Composite([
+  Type.Pick(SiteSchema, ["id", "name", "timeZone"]),
+  Type.Partial(Type.Omit(SiteSchema, ["id", "name", "timeZone"])),
+]);
+const IdParams = Type.Object({ id: EntityId });
+const VisitQuerySchema = Type.Object(
+  {
+    day: Type.Optional(Type.String({ pattern: "^\\d{4}-\\d{2}-\\d{2}$" })),
+    site: Type.Optional(EntityId),
+    engineer: Type.Optional(EntityId),
+    state: Type.Optional(Type.String({ maxLength: 32 })),
+  },
+  { additionalProperties: false },
+);
+
+type VisitQuery = { day?: string; site?: string; engineer?: string; state?: string };
+
+export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
+  const { store, clock } = ctx;
+
+  const currentView = async (plan: VisitPlan): Promise<VisitView> => {
+    const c = await ctx.visits.context(plan);
+    if (!c) throw new CatalogError("id", `visit ${plan.id} refers to a missing site or engineer`, 404);
+    return projectVisit(c, await store.eventsOfVisit(plan.id), clock.now());
+  };
+
+  const findVisits = async (q: VisitQuery): Promise<VisitPlan[]> => {
+    const sites = q.site
+      ? [await store.getSite(q.site)].filter((s): s is Site => s !== undefined)
+      : await store.listSites();
+    if (q.site && sites.length === 0) throw new CatalogError("site", `no site ${q.site}`, 404);
+    const out: VisitPlan[] = [];
+    for (const site of sites) {
+      let range = {};
+      if (q.day) {
+        const start = DateTime.fromISO(q.day, { zone: site.timeZone });
+        if (!start.isValid) throw new CatalogError("day", `not a date: ${q.day}`);
+        range = { from: start.toMillis(), to: start.plus({ days: 1 }).toMillis() };
+      }
+      out.push(
+        ...(await store.listVisits({
+          siteId: site.id,
+          ...(q.engineer ? { engineerId: q.engineer } : {}),
+          ...range,
+        })),
+      );
+    }
+    return out.sort((a, b) => a.window.from - b.window.from || a.id.localeCompare(b.id));
+  };
+
+  app.get("/api/v1/sites", { config: { roles: STAFF }, schema: { tags: ["sites"] } }, async () =>
+    store.listSites(),
+  );
+  app.post<{ Body: Partial<Site> & Pick<Site, "id" | "name" | "timeZone"> }>(
+    "/api/v1/sites",
+    { config: { roles: ["admin"] }, schema: { tags: ["sites"], body: SiteCreateSchema } },
+    async (req, reply) => {
+      try {
+        assertZone(req.body.timeZone, "timeZone");
+      } catch (e) {
+        if (e instanceof TimeError) throw new CatalogError("timeZone", e.message.replace(/^[^:]+: /, ""));
+        throw e;
+      }
+      const site = defaultSite(req.body);
+      await store.putSite(site);
+      return reply.code(201).send(site);
+    },
+  );
+  app.get<{ Params: { id: string } }>(
+    "/api/v1/sites/:id",
+    { config: { roles: STAFF }, schema: { tags: ["sites"], params: IdParams } },
+    async (req) => {
+      const site = await store.getSite(req.params.id);
+      if (!site) throw new CatalogError("id", `no site ${req.params.id}`, 404);
+      return site;
+    },
+  );
+  app.get<{ Params: { id: string } }>(
+    "/api/v1/sites/:id/status",
+    { config: { roles: STAFF }, schema: { tags: ["sites"], params: IdParams } },
+    async (req) => {
+      if (!(await store.getSite(req.params.id)))
+        throw new CatalogError("id", `no site ${req.params.id}`, 404);
+      return ctx.announcer.siteStatus(req.params.id);
+    },
+  );
+
+  app.get("/api/v1/engineers", { config: { roles: STAFF }, schema: { tags: ["engineers"] } }, async () =>
+    store.listEngineers(),
+  );
+  app.post<{ Body: Engineer }>(
+    "/api/v1/engineers",
+    { config: { roles: ["admin"] }, schema: { tags: ["engineers"], body: EngineerSchema } },
+    async (req, reply) => {
+      await store.putEngineer(req.body);
+      return reply.code(201).send(req.body);
+    },
+  );
+
+  app.post<{ Body: CreateVisit }>(
+    "/api/v1/visits",
+    { config: { roles: ["admin", "dispatcher"] }, schema: { tags: ["visits"], body: CreateVisitSchema } },
+    async (req, reply) => {
+      const plan = await createVisit(store, req.body, clock.now());
+      const view = await currentView(plan);
+      return reply.code(201).send({ ...plan, state: view.state });
+    },
+  );
+
+  app.get<{ Querystring: VisitQuery }>(
+    "/api/v1/visits",
+    { config: { roles: STAFF }, schema: { tags: ["visits"], querystring: VisitQuerySchema } },
+    async (req) => {
+      const plans = await findVisits(req.query);
+      const rows = [];
+      for (const plan of plans) {
+        const view = await currentView(plan);
+        if (req.query.state && view.state !== req.query.state) continue;
+        const { timeline: _t, ...summary } = view;
+        rows.push(summary);
+      }
+      return rows;
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    "/api/v1/visits/:id",
+    { config: { roles: STAFF }, schema: { tags: ["visits"], params: IdParams } },
+    async (req) => {
+      const plan = await store.getVisit(req.params.id);
+      if (!plan) throw new CatalogError("id", `no visit ${req.params.id}`, 404);
+      const [site, engineer] = [await store.getSite(plan.siteId), await store.getEngineer(plan.engineerId)];
+      const view = await currentView(plan);
+      const zone = site?.timeZone ?? "UTC";
+      return {
+        ...view,
+        timeZone: zone,
+        windowLocal: { from: toSiteIso(plan.window.from, zone), to: toSiteIso(plan.window.to, zone) },
+        engineer: engineer ? { id: engineer.id, name: engineer.name, company: engineer.company } : null,
+        site: site ? { id: site.id, name: site.name } : null,
+        alarmAcks: await store.alarmAcks(plan.id),
+      };
+    },
+  );
+
+  app.post<{ Body: string }>(
+    "/api/v1/visits/import",
+    {
+      config: { roles: ["admin", "dispatcher"] },
+      schema: {
+        tags: ["visits"],
+        description: "CSV with header id,site_id,engineer_id,date,from,to (site wall time)",
+        consumes: ["text/csv"],
+      },
+    },
+    async (req) => {
+      const result = await importVisitsCsv(store, req.body, clock.now());
+      for (const e of result.errors) {
+        ctx.ingest.reject({
+          boundary: "csv",
+          code: "invalid",
+          message: `line ${e.line}: ${e.message}`,
+          field: e.field,
+        });
+      }
+      return result;
+    },
+  );
+
+  app.get<{ Querystring: VisitQuery }>(
+    "/api/v1/reports/visits.csv",
+    { config: { roles: STAFF }, schema: { tags: ["reports"], querystring: VisitQuerySchema } },
+    async (req, reply) => {
+      const csv = await reportCsv(store, await findVisits(req.query), currentView);
+      return reply
+        .type("text/csv; charset=utf-8")
+        .header("content-disposition", 'attachment; filename="visits.csv"')
+        .send(csv);
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { alarmAt: number } }>(
+    "/api/v1/visits/:id/alarms/ack",
+    {
+      config: { roles: ["admin", "supervisor"] },
+      schema: {
+        tags: ["visits"],
+        params: IdParams,
+        body: Type.Object({ alarmAt: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
+      },
+    },
+    async (req) => {
+      const plan = await store.getVisit(req.params.id);
+      if (!plan) throw new CatalogError("id", `no visit ${req.params.id}`, 404);
+      const view = await currentView(plan);
+      if (!view.alarms.some((a) => a.at === req.body.alarmAt))
+        throw new CatalogError("alarmAt", "no such alarm on this visit", 404);
+      const by = req.principal?.name ?? "unknown";
+      await store.putAlarmAck({ visitId: plan.id, alarmAt: req.body.alarmAt, by, at: clock.now() });
+      ctx.bus.emit("alarm.acknowledged", { visitId: plan.id, alarmAt: req.body.alarmAt, by });
+      return { acknowledged: true };
+    },
+  );
+}

@@ -1,0 +1,75 @@
+/** Device provisioning and revocation; API tokens. Secrets appear once, in the creating response. */
+import type {} from "@fastify/swagger";
+import { Type } from "@sinclair/typebox";
+import type { FastifyInstance } from "fastify";
+import { DeviceId, EntityId } from "../../../../protocol/index.js";
+import { CatalogError } from "../../../admin/catalog.js";
+import { type ProvisionRequest, ProvisionRequestSchema, publicDevice } from "../../../admin/provisioning.js";
+import type { HubContext } from "../../../context.js";
+import type { Role } from "../../../core/ports.js";
+
+export function deviceRoutes(app: FastifyInstance, ctx: HubContext): void {
+  app.get("/api/v1/devices", { config: { roles: ["admin"] }, schema: { tags: ["devices"] } }, async () =>
+    (await ctx.store.listDevices()).map(publicDevice),
+  );
+
+  app.post<{ Body: ProvisionRequest }>(
+    "/api/v1/devices",
+    { config: { roles: ["admin"] }, schema: { tags: ["devices"], body: ProvisionRequestSchema } },
+    async (req, reply) => {
+      const p = await ctx.provisioning.provision(req.body);
+      const mqtt = {
+        host: ctx.config.mqtt.host,
+        port: ctx.config.mqtt.port,
+        username: p.device.id,
+        clientId: p.device.id,
+      };
+      return reply
+        .code(201)
+        .header("cache-control", "no-store")
+        .send({
+          device: publicDevice(p.device),
+          mqtt,
+          password: p.password,
+          ...(p.key ? { key: p.key } : {}),
+        });
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    "/api/v1/devices/:id/revoke",
+    { config: { roles: ["admin"] }, schema: { tags: ["devices"], params: Type.Object({ id: DeviceId }) } },
+    async (req) => publicDevice(await ctx.provisioning.revoke(req.params.id)),
+  );
+
+  app.post<{ Body: { role: Role; name: string; siteId?: string } }>(
+    "/api/v1/tokens",
+    {
+      config: { roles: ["admin"] },
+      schema: {
+        tags: ["tokens"],
+        body: Type.Object(
+          {
+            role: Type.Union(["admin", "dispatcher", "supervisor", "kiosk"].map((r) => Type.Literal(r))),
+            name: Type.String({ minLength: 1, maxLength: 100 }),
+            siteId: Type.Optional(EntityId),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (req, reply) => {
+      if (req.body.role === "kiosk" && !req.body.siteId)
+        throw new CatalogError("siteId", "a kiosk token is bound to a site");
+      const { token, record } = await ctx.provisioning.createToken(
+        req.body.role,
+        req.body.name,
+        req.body.siteId ?? null,
+      );
+      return reply
+        .code(201)
+        .header("cache-control", "no-store")
+        .send({ token, role: record.role, name: record.name, siteId: record.siteId });
+    },
+  );
+}

@@ -1,0 +1,53 @@
+/** The live stream (Server-Sent Events): visit updates and site status as they happen. */
+import type {} from "@fastify/swagger";
+import type { FastifyInstance } from "fastify";
+import { visitStatus } from "../../../announce.js";
+import type { HubContext } from "../../../context.js";
+import { STAFF } from "../auth.js";
+
+export function streamRoutes(app: FastifyInstance, ctx: HubContext): () => void {
+  const clients = new Set<(event: string, data: unknown) => void>();
+  const off = [
+    ctx.bus.on("visit.updated", (u) => {
+      for (const send of clients) {
+        send("visit", { status: visitStatus(u.view, ctx.clock.now()), changes: u.changes });
+      }
+    }),
+    ctx.bus.on("alarm.acknowledged", (a) => {
+      for (const send of clients) send("alarm_ack", a);
+    }),
+  ];
+  ctx.metrics.onCollect(() =>
+    ctx.metrics.set("onsite_stream_clients", "Open live-stream connections", clients.size),
+  );
+
+  app.get(
+    "/api/v1/stream",
+    {
+      config: { roles: STAFF, queryToken: true },
+      schema: { tags: ["stream"], description: "Server-Sent Events: `visit` and `alarm_ack`" },
+    },
+    (req, reply) => {
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        "content-type": "text/event-stream",
+        "cache-control": "no-store",
+        connection: "keep-alive",
+        "x-accel-buffering": "no",
+      });
+      res.write(`retry: 2000\n: connected\n\n`);
+      const send = (event: string, data: unknown) =>
+        res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      clients.add(send);
+      const ping = setInterval(() => res.write(": ping\n\n"), 15_000);
+      req.raw.on("close", () => {
+        clearInterval(ping);
+        clients.delete(send);
+      });
+    },
+  );
+  return () => {
+    for (const f of off) f();
+  };
+}

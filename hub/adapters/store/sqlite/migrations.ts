@@ -1,0 +1,71 @@
+/** Versioned schema migrations. Append only: a shipped migration is never edited. */
+export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: "initial",
+    sql: `
+      CREATE TABLE sites (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+      CREATE TABLE engineers (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+      CREATE TABLE visits (
+        id TEXT PRIMARY KEY,
+        site_id TEXT NOT NULL REFERENCES sites(id),
+        engineer_id TEXT NOT NULL REFERENCES engineers(id),
+        window_from INTEGER NOT NULL,
+        window_to INTEGER NOT NULL
+      );
+      CREATE INDEX visits_site_window ON visits(site_id, window_from);
+      CREATE INDEX visits_engineer_window ON visits(engineer_id, window_from);
+      CREATE TABLE devices (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('badge','kiosk','gateway')),
+        engineer_id TEXT REFERENCES engineers(id),
+        site_id TEXT REFERENCES sites(id),
+        badge_no INTEGER UNIQUE,
+        rfid_tag TEXT UNIQUE,
+        password_hash TEXT NOT NULL,
+        sealed_key TEXT,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER,
+        clock_offset_ms INTEGER NOT NULL DEFAULT 0,
+        last_seen_at INTEGER,
+        replay_highest INTEGER NOT NULL DEFAULT -1,
+        replay_seen TEXT NOT NULL DEFAULT '0'
+      );
+      CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        device TEXT NOT NULL,
+        counter INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        visit_id TEXT,
+        device_time INTEGER NOT NULL,
+        hub_time INTEGER NOT NULL,
+        clock_offset_ms INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        body TEXT NOT NULL,
+        UNIQUE (device, counter)
+      );
+      CREATE INDEX events_visit ON events(visit_id, seq);
+      CREATE TABLE views (
+        visit_id TEXT PRIMARY KEY REFERENCES visits(id),
+        doc TEXT NOT NULL,
+        last_seq INTEGER NOT NULL,
+        projected_at INTEGER NOT NULL
+      );
+      CREATE TABLE tokens (
+        digest TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        name TEXT NOT NULL,
+        site_id TEXT,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
+      );
+      CREATE TABLE alarm_acks (
+        visit_id TEXT NOT NULL,
+        alarm_at INTEGER NOT NULL,
+        by TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (visit_id, alarm_at)
+      );
+    `,
+  },
+];

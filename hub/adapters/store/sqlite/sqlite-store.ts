@@ -1,0 +1,396 @@
+/**
+ * The store on SQLite (better-sqlite3, WAL). Synchronous underneath; the async port lets a
+ * networked database implement the same interface.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import type { Engineer, Site, VisitPlan } from "../../../core/model.js";
+import type {
+  AlarmAck,
+  ApiToken,
+  DeviceRecord,
+  DeviceStateUpdate,
+  Role,
+  Store,
+  StoredEvent,
+  VisitQuery,
+} from "../../../core/ports.js";
+import type { VisitView } from "../../../core/visit/types.js";
+import { MIGRATIONS } from "./migrations.js";
+
+interface DeviceRow {
+  id: string;
+  kind: DeviceRecord["kind"];
+  engineer_id: string | null;
+  site_id: string | null;
+  badge_no: number | null;
+  rfid_tag: string | null;
+  password_hash: string;
+  sealed_key: string | null;
+  created_at: number;
+  revoked_at: number | null;
+  clock_offset_ms: number;
+  last_seen_at: number | null;
+  replay_highest: number;
+  replay_seen: string;
+}
+
+interface EventRow {
+  seq: number;
+  visit_id: string | null;
+  hub_time: number;
+  clock_offset_ms: number;
+  source: string;
+  body: string;
+}
+
+interface VisitRow {
+  id: string;
+  site_id: string;
+  engineer_id: string;
+  window_from: number;
+  window_to: number;
+}
+
+const toDevice = (r: DeviceRow): DeviceRecord => ({
+  id: r.id,
+  kind: r.kind,
+  engineerId: r.engineer_id,
+  siteId: r.site_id,
+  badgeNo: r.badge_no,
+  rfidTag: r.rfid_tag,
+  passwordHash: r.password_hash,
+  sealedKey: r.sealed_key,
+  createdAt: r.created_at,
+  revokedAt: r.revoked_at,
+  clockOffsetMs: r.clock_offset_ms,
+  lastSeenAt: r.last_seen_at,
+  replay: { highest: r.replay_highest, seen: BigInt(r.replay_seen) },
+});
+
+const toPlan = (r: VisitRow): VisitPlan => ({
+  id: r.id,
+  siteId: r.site_id,
+  engineerId: r.engineer_id,
+  window: { from: r.window_from, to: r.window_to },
+});
+
+export interface SqliteOptions {
+  /** A file path, or ":memory:". */
+  path: string;
+}
+
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly stmt;
+
+  constructor(opts: SqliteOptions) {
+    if (opts.path !== ":memory:") mkdirSync(dirname(opts.path), { recursive: true });
+    this.db = new Database(opts.path);
+    this.db.pragma("journal_mode = WAL");
+    // FULL: a commit is on disk before the PUBACK goes out, even if the machine loses power.
+    this.db.pragma("synchronous = FULL");
+    this.db.pragma("foreign_keys = ON");
+    this.db.pragma("busy_timeout = 5000");
+    this.migrate();
+    const db = this.db;
+    this.stmt = {
+      putSite: db.prepare(
+        "INSERT INTO sites (id, doc) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc",
+      ),
+      getSite: db.prepare<[string], { doc: string }>("SELECT doc FROM sites WHERE id = ?"),
+      listSites: db.prepare<[], { doc: string }>("SELECT doc FROM sites ORDER BY id"),
+      putEngineer: db.prepare(
+        "INSERT INTO engineers (id, doc) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc",
+      ),
+      getEngineer: db.prepare<[string], { doc: string }>("SELECT doc FROM engineers WHERE id = ?"),
+      listEngineers: db.prepare<[], { doc: string }>("SELECT doc FROM engineers ORDER BY id"),
+      insertVisit: db.prepare(
+        "INSERT OR IGNORE INTO visits (id, site_id, engineer_id, window_from, window_to) VALUES (?, ?, ?, ?, ?)",
+      ),
+      getVisit: db.prepare<[string], VisitRow>("SELECT * FROM visits WHERE id = ?"),
+      putDevice:
+        db.prepare(`INSERT INTO devices (id, kind, engineer_id, site_id, badge_no, rfid_tag, password_hash,
+          sealed_key, created_at, revoked_at, clock_offset_ms, last_seen_at, replay_highest, replay_seen)
+        VALUES (@id, @kind, @engineer_id, @site_id, @badge_no, @rfid_tag, @password_hash, @sealed_key, @created_at,
+          @revoked_at, @clock_offset_ms, @last_seen_at, @replay_highest, @replay_seen)
+        ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, engineer_id = excluded.engineer_id,
+          site_id = excluded.site_id, badge_no = excluded.badge_no, rfid_tag = excluded.rfid_tag,
+          password_hash = excluded.password_hash, sealed_key = excluded.sealed_key, revoked_at = excluded.revoked_at,
+          clock_offset_ms = excluded.clock_offset_ms, last_seen_at = excluded.last_seen_at,
+          replay_highest = excluded.replay_highest, replay_seen = excluded.replay_seen`),
+      getDevice: db.prepare<[string], DeviceRow>("SELECT * FROM devices WHERE id = ?"),
+      listDevices: db.prepare<[], DeviceRow>("SELECT * FROM devices ORDER BY id"),
+      byBadgeNo: db.prepare<[number], DeviceRow>("SELECT * FROM devices WHERE badge_no = ?"),
+      ofEngineer: db.prepare<[string], DeviceRow>(
+        "SELECT * FROM devices WHERE engineer_id = ? AND revoked_at IS NULL",
+      ),
+      ofSite: db.prepare<[string], DeviceRow>(
+        "SELECT * FROM devices WHERE site_id = ? AND revoked_at IS NULL",
+      ),
+      byTag: db.prepare<[string], DeviceRow>("SELECT * FROM devices WHERE rfid_tag = ?"),
+      insertEvent: db.prepare(`INSERT OR IGNORE INTO events
+          (device, counter, type, visit_id, device_time, hub_time, clock_offset_ms, source, body)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      updateDevice: db.prepare(
+        "UPDATE devices SET replay_highest = ?, replay_seen = ?, last_seen_at = ?, clock_offset_ms = ? WHERE id = ?",
+      ),
+      eventsOfVisit: db.prepare<[string], EventRow>(
+        "SELECT seq, visit_id, hub_time, clock_offset_ms, source, body FROM events WHERE visit_id = ? ORDER BY seq",
+      ),
+      countEvents: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM events"),
+      putView: db.prepare(`INSERT INTO views (visit_id, doc, last_seq, projected_at)
+          VALUES (?, ?, (SELECT coalesce(max(seq), 0) FROM events WHERE visit_id = ?), ?)
+        ON CONFLICT(visit_id) DO UPDATE SET doc = excluded.doc, last_seq = excluded.last_seq,
+          projected_at = excluded.projected_at`),
+      getView: db.prepare<[string], { doc: string }>("SELECT doc FROM views WHERE visit_id = ?"),
+      stale: db.prepare<[], { id: string }>(`SELECT DISTINCT e.visit_id AS id FROM events e
+          JOIN visits v ON v.id = e.visit_id
+          LEFT JOIN views w ON w.visit_id = e.visit_id
+          WHERE e.seq > coalesce(w.last_seq, 0)`),
+      putToken: db.prepare(`INSERT INTO tokens (digest, role, name, site_id, created_at, revoked_at)
+          VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(digest) DO UPDATE SET revoked_at = excluded.revoked_at`),
+      findToken: db.prepare<
+        [string],
+        {
+          digest: string;
+          role: Role;
+          name: string;
+          site_id: string | null;
+          created_at: number;
+          revoked_at: number | null;
+        }
+      >("SELECT * FROM tokens WHERE digest = ?"),
+      countTokens: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM tokens WHERE revoked_at IS NULL"),
+      countTokensByRole: db.prepare<[string], { n: number }>(
+        "SELECT count(*) AS n FROM tokens WHERE revoked_at IS NULL AND role = ?",
+      ),
+      putAck: db.prepare(
+        "INSERT OR REPLACE INTO alarm_acks (visit_id, alarm_at, by, at) VALUES (?, ?, ?, ?)",
+      ),
+      acks: db.prepare<[string], { visit_id: string; alarm_at: number; by: string; at: number }>(
+        "SELECT * FROM alarm_acks WHERE visit_id = ? ORDER BY alarm_at",
+      ),
+    };
+  }
+
+  private migrate(): void {
+    this.db.exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT, applied_at INTEGER)",
+    );
+    const applied = new Set(
+      this.db
+        .prepare<[], { version: number }>("SELECT version FROM schema_migrations")
+        .all()
+        .map((r) => r.version),
+    );
+    const newest = Math.max(0, ...applied);
+    const known = Math.max(...MIGRATIONS.map((m) => m.version));
+    if (newest > known) {
+      throw new Error(
+        `database schema version ${newest} is newer than this hub knows (${known}): upgrade the hub`,
+      );
+    }
+    for (const m of MIGRATIONS) {
+      if (applied.has(m.version)) continue;
+      this.db.transaction(() => {
+        this.db.exec(m.sql);
+        this.db.prepare("INSERT INTO schema_migrations VALUES (?, ?, ?)").run(m.version, m.name, Date.now());
+      })();
+    }
+  }
+
+  get schemaVersion(): number {
+    return (
+      this.db.prepare<[], { v: number }>("SELECT max(version) AS v FROM schema_migrations").get()?.v ?? 0
+    );
+  }
+
+  async putSite(site: Site): Promise<void> {
+    this.stmt.putSite.run(site.id, JSON.stringify(site));
+  }
+  async getSite(id: string): Promise<Site | undefined> {
+    const r = this.stmt.getSite.get(id);
+    return r ? (JSON.parse(r.doc) as Site) : undefined;
+  }
+  async listSites(): Promise<Site[]> {
+    return this.stmt.listSites.all().map((r) => JSON.parse(r.doc) as Site);
+  }
+
+  async putEngineer(e: Engineer): Promise<void> {
+    this.stmt.putEngineer.run(e.id, JSON.stringify(e));
+  }
+  async getEngineer(id: string): Promise<Engineer | undefined> {
+    const r = this.stmt.getEngineer.get(id);
+    return r ? (JSON.parse(r.doc) as Engineer) : undefined;
+  }
+  async listEngineers(): Promise<Engineer[]> {
+    return this.stmt.listEngineers.all().map((r) => JSON.parse(r.doc) as Engineer);
+  }
+
+  async insertVisits(plans: VisitPlan[]): Promise<boolean[]> {
+    return this.db.transaction(() =>
+      plans.map(
+        (p) =>
+          this.stmt.insertVisit.run(p.id, p.siteId, p.engineerId, p.window.from, p.window.to).changes === 1,
+      ),
+    )();
+  }
+  async getVisit(id: string): Promise<VisitPlan | undefined> {
+    const r = this.stmt.getVisit.get(id);
+    return r ? toPlan(r) : undefined;
+  }
+  async listVisits(q: VisitQuery): Promise<VisitPlan[]> {
+    const where: string[] = [];
+    const args: Array<string | number> = [];
+    if (q.siteId !== undefined) {
+      where.push("site_id = ?");
+      args.push(q.siteId);
+    }
+    if (q.engineerId !== undefined) {
+      where.push("engineer_id = ?");
+      args.push(q.engineerId);
+    }
+    if (q.to !== undefined) {
+      where.push("window_from < ?");
+      args.push(q.to);
+    }
+    if (q.from !== undefined) {
+      where.push("window_to >= ?");
+      args.push(q.from);
+    }
+    const sql = `SELECT * FROM visits ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY window_from, id`;
+    return this.db
+      .prepare<Array<string | number>, VisitRow>(sql)
+      .all(...args)
+      .map(toPlan);
+  }
+
+  async putDevice(d: DeviceRecord): Promise<void> {
+    this.stmt.putDevice.run({
+      id: d.id,
+      kind: d.kind,
+      engineer_id: d.engineerId,
+      site_id: d.siteId,
+      badge_no: d.badgeNo,
+      rfid_tag: d.rfidTag,
+      password_hash: d.passwordHash,
+      sealed_key: d.sealedKey,
+      created_at: d.createdAt,
+      revoked_at: d.revokedAt,
+      clock_offset_ms: d.clockOffsetMs,
+      last_seen_at: d.lastSeenAt,
+      replay_highest: d.replay.highest,
+      replay_seen: d.replay.seen.toString(),
+    });
+  }
+  async getDevice(id: string): Promise<DeviceRecord | undefined> {
+    const r = this.stmt.getDevice.get(id);
+    return r ? toDevice(r) : undefined;
+  }
+  async listDevices(): Promise<DeviceRecord[]> {
+    return this.stmt.listDevices.all().map(toDevice);
+  }
+
+  async findBadge(by: { badgeNo: number } | { rfidTag: string }): Promise<DeviceRecord | undefined> {
+    const r = "badgeNo" in by ? this.stmt.byBadgeNo.get(by.badgeNo) : this.stmt.byTag.get(by.rfidTag);
+    return r ? toDevice(r) : undefined;
+  }
+
+  async devicesOf(by: { engineerId: string } | { siteId: string }): Promise<DeviceRecord[]> {
+    return (
+      "engineerId" in by ? this.stmt.ofEngineer.all(by.engineerId) : this.stmt.ofSite.all(by.siteId)
+    ).map(toDevice);
+  }
+
+  async commitEvents(events: StoredEvent[], devices: DeviceStateUpdate[]): Promise<boolean[]> {
+    return this.db.transaction(() => {
+      const inserted = events.map(
+        (e) =>
+          this.stmt.insertEvent.run(
+            e.event.device,
+            e.event.counter,
+            e.event.type,
+            e.visitId,
+            e.event.time,
+            e.hubTime,
+            e.clockOffsetMs,
+            JSON.stringify(e.source),
+            JSON.stringify(e.event),
+          ).changes === 1,
+      );
+      for (const d of devices) {
+        this.stmt.updateDevice.run(
+          d.replay.highest,
+          d.replay.seen.toString(),
+          d.lastSeenAt,
+          d.clockOffsetMs,
+          d.id,
+        );
+      }
+      return inserted;
+    })();
+  }
+
+  async eventsOfVisit(visitId: string): Promise<StoredEvent[]> {
+    return this.stmt.eventsOfVisit.all(visitId).map((r) => ({
+      event: JSON.parse(r.body) as StoredEvent["event"],
+      source: JSON.parse(r.source) as StoredEvent["source"],
+      hubTime: r.hub_time,
+      clockOffsetMs: r.clock_offset_ms,
+      visitId: r.visit_id,
+    }));
+  }
+  async countEvents(): Promise<number> {
+    return this.stmt.countEvents.get()?.n ?? 0;
+  }
+
+  async putViews(views: Array<{ view: VisitView; projectedAt: number }>): Promise<void> {
+    this.db.transaction(() => {
+      for (const { view, projectedAt } of views) {
+        this.stmt.putView.run(view.visitId, JSON.stringify(view), view.visitId, projectedAt);
+      }
+    })();
+  }
+  async getView(visitId: string): Promise<VisitView | undefined> {
+    const r = this.stmt.getView.get(visitId);
+    return r ? (JSON.parse(r.doc) as VisitView) : undefined;
+  }
+  async staleVisitIds(): Promise<string[]> {
+    return this.stmt.stale.all().map((r) => r.id);
+  }
+
+  async putToken(t: ApiToken): Promise<void> {
+    this.stmt.putToken.run(t.digest, t.role, t.name, t.siteId, t.createdAt, t.revokedAt);
+  }
+  async findToken(digest: string): Promise<ApiToken | undefined> {
+    const r = this.stmt.findToken.get(digest);
+    return r
+      ? {
+          digest: r.digest,
+          role: r.role,
+          name: r.name,
+          siteId: r.site_id,
+          createdAt: r.created_at,
+          revokedAt: r.revoked_at,
+        }
+      : undefined;
+  }
+  async countTokens(role?: Role): Promise<number> {
+    return (role === undefined ? this.stmt.countTokens.get() : this.stmt.countTokensByRole.get(role))?.n ?? 0;
+  }
+
+  async putAlarmAck(a: AlarmAck): Promise<void> {
+    this.stmt.putAck.run(a.visitId, a.alarmAt, a.by, a.at);
+  }
+  async alarmAcks(visitId: string): Promise<AlarmAck[]> {
+    return this.stmt.acks
+      .all(visitId)
+      .map((r) => ({ visitId: r.visit_id, alarmAt: r.alarm_at, by: r.by, at: r.at }));
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * Dispatch: create visits (one, or a CSV of them) and report on them. Shared by the HTTP API and
+ * the CLI. Wall times are read in each site's own time zone.
+ */
+import { type Static, Type } from "@sinclair/typebox";
+import { DateTime } from "luxon";
+import { EntityId } from "../../protocol/index.js";
+import type { VisitPlan } from "../core/model.js";
+import type { Store } from "../core/ports.js";
+import { resolveWindow, TimeError, toSiteIso } from "../core/time.js";
+import type { VisitView } from "../core/visit/types.js";
+import { CsvError, parseCsv, toCsv } from "./csv.js";
+
+export const CreateVisitSchema = Type.Object(
+  {
+    id: Type.Optional(EntityId),
+    siteId: EntityId,
+    engineerId: EntityId,
+    window: Type.Object(
+      {
+        from: Type.String({
+          minLength: 16,
+          maxLength: 40,
+          description: "site wall time, e.g. 2026-11-25T09:00",
+        }),
+        to: Type.String({ minLength: 16, maxLength: 40 }),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type CreateVisit = Static<typeof CreateVisitSchema>;
+
+export class CatalogError extends Error {
+  override readonly name = "CatalogError";
+  constructor(
+    readonly field: string,
+    message: string,
+    readonly status: 400 | 404 | 409 = 400,
+  ) {
+    super(`${field}: ${message}`);
+  }
+}
+
+let sequence = 0;
+const newVisitId = (now: number) =>
+  `V-${now.toString(36).toUpperCase()}-${(sequence++ % 1296).toString(36).toUpperCase().padStart(2, "0")}`;
+
+export async function planVisit(store: Store, req: CreateVisit, now: number): Promise<VisitPlan> {
+  const site = await store.getSite(req.siteId);
+  if (!site) throw new CatalogError("siteId", `no site ${req.siteId}`, 404);
+  if (!(await store.getEngineer(req.engineerId)))
+    throw new CatalogError("engineerId", `no engineer ${req.engineerId}`, 404);
+  try {
+    const window = resolveWindow(req.window.from, req.window.to, site.timeZone);
+    return { id: req.id ?? newVisitId(now), siteId: site.id, engineerId: req.engineerId, window };
+  } catch (e) {
+    if (e instanceof TimeError)
+      throw new CatalogError(e.field ?? "window", e.message.replace(/^[^:]+: /, ""));
+    throw e;
+  }
+}
+
+export async function createVisit(store: Store, req: CreateVisit, now: number): Promise<VisitPlan> {
+  const plan = await planVisit(store, req, now);
+  const [inserted] = await store.insertVisits([plan]);
+  if (!inserted) throw new CatalogError("id", `visit ${plan.id} already exists`, 409);
+  return plan;
+}
+
+export interface ImportResult {
+  imported: string[];
+  errors: Array<{ line: number; field: string; message: string }>;
+}
+
+export const IMPORT_COLUMNS = ["id", "site_id", "engineer_id", "date", "from", "to"] as const;
+
+/** Imports `id,site_id,engineer_id,date,from,to` rows (date YYYY-MM-DD, times HH:MM, site time). Bad rows are reported by line and field; good rows are kept. */
+export async function importVisitsCsv(store: Store, text: string, now: number): Promise<ImportResult> {
+  const result: ImportResult = { imported: [], errors: [] };
+  let rows: ReturnType<typeof parseCsv>;
+  try {
+    rows = parseCsv(text);
+  } catch (e) {
+    if (e instanceof CsvError)
+      return {
+        imported: [],
+        errors: [{ line: e.line, field: "(row)", message: e.message.replace(/^line \d+: /, "") }],
+      };
+    throw e;
+  }
+  const [head, ...body] = rows;
+  const header = head?.cells.map((c) => c.trim().toLowerCase()) ?? [];
+  const missing = IMPORT_COLUMNS.filter((c) => !header.includes(c));
+  if (!head || missing.length > 0) {
+    return {
+      imported: [],
+      errors: [
+        {
+          line: head?.line ?? 1,
+          field: missing.join(","),
+          message: `header must name the columns ${IMPORT_COLUMNS.join(",")}`,
+        },
+      ],
+    };
+  }
+  const col = (r: string[], name: (typeof IMPORT_COLUMNS)[number]) => (r[header.indexOf(name)] ?? "").trim();
+  const seen = new Set<string>();
+  const plans: Array<{ line: number; plan: VisitPlan }> = [];
+  for (const row of body) {
+    const fail = (field: string, message: string) => result.errors.push({ line: row.line, field, message });
+    if (row.cells.length !== header.length) {
+      fail("(row)", `expected ${header.length} cells, found ${row.cells.length}`);
+      continue;
+    }
+    const id = col(row.cells, "id");
+    const date = col(row.cells, "date");
+    const from = col(row.cells, "from");
+    const to = col(row.cells, "to");
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(id)) {
+      fail("id", "must be 1-64 letters, digits, '.', '_' or '-'");
+      continue;
+    }
+    if (seen.has(id)) {
+      fail("id", `duplicate id ${id} in this file`);
+      continue;
+    }
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || !DateTime.fromISO(date).isValid) {
+      fail("date", `expected YYYY-MM-DD, got ${JSON.stringify(date)}`);
+      continue;
+    }
+    const hhmm = /^([01]\d|2[0-3]):[0-5]\d$/;
+    if (!hhmm.test(from)) {
+      fail("from", `expected HH:MM, got ${JSON.stringify(from)}`);
+      continue;
+    }
+    if (!hhmm.test(to)) {
+      fail("to", `expected HH:MM, got ${JSON.stringify(to)}`);
+      continue;
+    }
+    try {
+      const plan = await planVisit(
+        store,
+        {
+          id,
+          siteId: col(row.cells, "site_id"),
+          engineerId: col(row.cells, "engineer_id"),
+          window: { from: `${date}T${from}`, to: `${date}T${to}` },
+        },
+        now,
+      );
+      seen.add(id);
+      plans.push({ line: row.line, plan });
+    } catch (e) {
+      if (!(e instanceof CatalogError)) throw e;
+      const field =
+        { siteId: "site_id", engineerId: "engineer_id", "window.from": "from", "window.to": "to" }[e.field] ??
+        e.field;
+      fail(field, e.message.replace(/^[^:]+: /, ""));
+    }
+  }
+  const inserted = await store.insertVisits(plans.map((p) => p.plan));
+  plans.forEach((p, i) => {
+    if (inserted[i]) result.imported.push(p.plan.id);
+    else result.errors.push({ line: p.line, field: "id", message: `visit ${p.plan.id} already exists` });
+  });
+  result.errors.sort((a, b) => a.line - b.line);
+  return result;
+}
+
+export const REPORT_COLUMNS = [
+  "visit_id",
+  "site_id",
+  "engineer_id",
+  "engineer_name",
+  "window_from",
+  "window_to",
+  "state",
+  "arrived_at",
+  "arrival_class",
+  "minutes_late",
+  "late_notice",
+  "gear_complete",
+  "gear_missing",
+  "work_started_at",
+  "completion",
+  "rating",
+  "cleanup_complete",
+  "cleanup_missing",
+  "departed_at",
+  "violations",
+  "sos",
+  "follow_up_due",
+] as const;
+
+export async function reportCsv(
+  store: Store,
+  plans: VisitPlan[],
+  viewOf: (p: VisitPlan) => Promise<VisitView>,
+): Promise<string> {
+  const rows: Array<Array<string | number | boolean | null>> = [];
+  for (const p of plans) {
+    const [site, engineer] = [await store.getSite(p.siteId), await store.getEngineer(p.engineerId)];
+    const zone = site?.timeZone ?? "UTC";
+    const t = (ms: number | null | undefined) => (ms == null ? "" : toSiteIso(ms, zone));
+    const v = await viewOf(p);
+    rows.push([
+      p.id,
+      p.siteId,
+      p.engineerId,
+      engineer?.name ?? "",
+      t(p.window.from),
+      t(p.window.to),
+      v.state,
+      t(v.arrival?.at),
+      v.arrival?.verdict.class ?? "",
+      v.arrival?.verdict.class === "late" ? v.arrival.verdict.minutes : 0,
+      v.advanceNotice !== null,
+      v.gear.missing.length === 0,
+      v.gear.missing.join(";"),
+      t(v.workStartedAt),
+      v.completion ? (v.completion.resolved ? "resolved" : "unresolved") : "",
+      v.completion?.rating ?? "",
+      v.cleanup.completeAt !== null,
+      v.cleanup.missing.join(";"),
+      t(v.departure?.at),
+      v.violations.map((x) => x.kind).join(";"),
+      v.alarms.length,
+      v.followUp?.dueDate ?? "",
+    ]);
+  }
+  return toCsv(REPORT_COLUMNS, rows);
+}

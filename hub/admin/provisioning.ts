@@ -1,0 +1,140 @@
+/**
+ * Device provisioning and API tokens. Secrets are returned once and stored hashed; a badge's frame
+ * key is stored sealed by the key vault (see docs/security.md).
+ */
+import { randomBytes, randomInt } from "node:crypto";
+import { type Static, Type } from "@sinclair/typebox";
+import { DeviceId, EntityId, INITIAL_REPLAY_STATE, toHex } from "../../protocol/index.js";
+import type { ApiToken, Clock, DeviceRecord, Role, Store } from "../core/ports.js";
+import { hashSecret, type KeyVault, newSecret, tokenDigest } from "../security/secrets.js";
+
+export const ProvisionRequestSchema = Type.Object(
+  {
+    id: DeviceId,
+    kind: Type.Union([Type.Literal("badge"), Type.Literal("kiosk"), Type.Literal("gateway")]),
+    engineerId: Type.Optional(EntityId),
+    siteId: Type.Optional(EntityId),
+    rfidTag: Type.Optional(Type.String({ pattern: "^[0-9A-F]{10}$" })),
+    badgeNo: Type.Optional(Type.Integer({ minimum: 1, maximum: 0xffff_ffff })),
+  },
+  { additionalProperties: false },
+);
+export type ProvisionRequest = Static<typeof ProvisionRequestSchema>;
+
+export interface Provisioned {
+  device: DeviceRecord;
+  /** MQTT password: shown once. */
+  password: string;
+  /** A badge's frame key, hex: shown once, to be written into the badge. */
+  key?: string;
+}
+
+export class ProvisionError extends Error {
+  override readonly name = "ProvisionError";
+  constructor(
+    readonly field: string,
+    message: string,
+    readonly status: 400 | 404 | 409 = 400,
+  ) {
+    super(`${field}: ${message}`);
+  }
+}
+
+export class Provisioning {
+  constructor(
+    private readonly deps: { store: Store; vault: KeyVault; clock: Clock; onChange?: (id: string) => void },
+  ) {}
+
+  async provision(req: ProvisionRequest): Promise<Provisioned> {
+    const { store, vault, clock } = this.deps;
+    const existing = await store.getDevice(req.id);
+    if (existing && existing.revokedAt === null)
+      throw new ProvisionError("id", `device ${req.id} already exists`, 409);
+    if (req.kind === "badge") {
+      if (!req.engineerId) throw new ProvisionError("engineerId", "a badge must be bound to an engineer");
+      if (!(await store.getEngineer(req.engineerId)))
+        throw new ProvisionError("engineerId", `no engineer ${req.engineerId}`, 404);
+    } else {
+      if (!req.siteId) throw new ProvisionError("siteId", `a ${req.kind} must be bound to a site`);
+      if (!(await store.getSite(req.siteId)))
+        throw new ProvisionError("siteId", `no site ${req.siteId}`, 404);
+    }
+    if (req.rfidTag && (await store.findBadge({ rfidTag: req.rfidTag })))
+      throw new ProvisionError("rfidTag", "tag already in use", 409);
+    let badgeNo: number | null = null;
+    let key: Uint8Array | null = null;
+    if (req.kind === "badge") {
+      badgeNo = req.badgeNo ?? randomInt(1, 0xffff_ffff);
+      if (await store.findBadge({ badgeNo }))
+        throw new ProvisionError("badgeNo", "badge number already in use", 409);
+      key = new Uint8Array(randomBytes(16));
+    }
+    const password = newSecret();
+    const device: DeviceRecord = {
+      id: req.id,
+      kind: req.kind,
+      engineerId: req.kind === "badge" ? (req.engineerId ?? null) : null,
+      siteId: req.kind === "badge" ? null : (req.siteId ?? null),
+      badgeNo,
+      rfidTag: req.rfidTag ?? null,
+      passwordHash: hashSecret(password),
+      sealedKey: key ? vault.seal(key) : null,
+      createdAt: clock.now(),
+      revokedAt: null,
+      clockOffsetMs: 0,
+      lastSeenAt: null,
+      replay: existing?.replay ?? INITIAL_REPLAY_STATE,
+    };
+    await store.putDevice(device);
+    this.deps.onChange?.(device.id);
+    return { device, password, ...(key ? { key: toHex(key) } : {}) };
+  }
+
+  async revoke(id: string): Promise<DeviceRecord> {
+    const d = await this.deps.store.getDevice(id);
+    if (!d) throw new ProvisionError("id", `no device ${id}`, 404);
+    if (d.revokedAt === null) {
+      d.revokedAt = this.deps.clock.now();
+      await this.deps.store.putDevice(d);
+    }
+    this.deps.onChange?.(id);
+    return d;
+  }
+
+  async createToken(
+    role: Role,
+    name: string,
+    siteId: string | null = null,
+  ): Promise<{ token: string; record: ApiToken }> {
+    if (role === "kiosk" && (siteId === null || !(await this.deps.store.getSite(siteId)))) {
+      throw new ProvisionError("siteId", "a kiosk token needs an existing site");
+    }
+    const token = randomBytes(32).toString("base64url");
+    const record: ApiToken = {
+      digest: tokenDigest(token),
+      role,
+      name,
+      siteId,
+      createdAt: this.deps.clock.now(),
+      revokedAt: null,
+    };
+    await this.deps.store.putToken(record);
+    return { token, record };
+  }
+}
+
+/** Public view of a device: never the password hash or the key. */
+export function publicDevice(d: DeviceRecord) {
+  return {
+    id: d.id,
+    kind: d.kind,
+    engineerId: d.engineerId,
+    siteId: d.siteId,
+    badgeNo: d.badgeNo === null ? null : d.badgeNo.toString(16).padStart(8, "0"),
+    rfidTag: d.rfidTag,
+    createdAt: d.createdAt,
+    revokedAt: d.revokedAt,
+    clockOffsetMs: d.clockOffsetMs,
+    lastSeenAt: d.lastSeenAt,
+  };
+}

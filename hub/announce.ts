@@ -1,0 +1,136 @@
+/**
+ * Turns visit updates into what people and devices see: retained MQTT status per visit and site,
+ * the badge signals and kiosk prompts the rules call for. Subscribes to the bus; publishes through
+ * the StatusSink port (the MQTT adapter) and the bus (device commands).
+ */
+import type { SiteStatus, VisitStatus } from "../protocol/index.js";
+import { topics } from "../protocol/index.js";
+import type { Bus } from "./bus.js";
+import type { Clock, Store } from "./core/ports.js";
+import { kioskPrompt } from "./core/service/kiosk-prompts.js";
+import type { VisitUpdate } from "./core/service/visits.js";
+import { badgeSignalsFor } from "./core/visit/changes.js";
+import type { VisitView } from "./core/visit/types.js";
+import type { Logger } from "./log.js";
+
+export interface StatusSink {
+  publish(topic: string, payload: string, retain: boolean): void;
+}
+
+export function visitStatus(view: VisitView, now: number): VisitStatus {
+  return {
+    v: 1,
+    visit: view.visitId,
+    site: view.siteId,
+    engineer: view.engineerId,
+    state: view.state,
+    window: view.window,
+    arrival: view.arrival
+      ? { at: view.arrival.at, class: view.arrival.verdict.class, minutes: view.arrival.verdict.minutes }
+      : null,
+    gearMissing: view.gear.missing,
+    cleanupMissing: view.cleanup.missing,
+    complete: view.complete,
+    violations: view.violations.map((v) => v.kind),
+    alarms: view.alarms.length,
+    updatedAt: now,
+  };
+}
+
+const DAY = 86_400_000;
+
+export class Announcer {
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly deps: { store: Store; bus: Bus; clock: Clock; log: Logger; sink: StatusSink },
+  ) {
+    deps.bus.on("visit.updated", (u) => this.enqueue(() => this.announce(u)));
+    deps.bus.on("alarm.acknowledged", ({ visitId }) =>
+      this.enqueue(async () => {
+        const plan = await deps.store.getVisit(visitId);
+        if (plan) await this.publishSite(plan.siteId);
+      }),
+    );
+  }
+
+  private enqueue(job: () => Promise<void>): void {
+    this.chain = this.chain
+      .then(job)
+      .catch((e: unknown) => this.deps.log.error({ err: e }, "announce failed"));
+  }
+
+  async idle(): Promise<void> {
+    await this.chain;
+  }
+
+  private async announce(u: VisitUpdate): Promise<void> {
+    const { sink, store, bus, clock } = this.deps;
+    const now = clock.now();
+    sink.publish(
+      topics.visitStatus(u.plan.siteId, u.plan.id),
+      JSON.stringify(visitStatus(u.view, now)),
+      true,
+    );
+    await this.publishSite(u.plan.siteId);
+    if (u.changes.length === 0) return;
+    const signals = badgeSignalsFor(u.changes);
+    if (signals.length > 0) {
+      for (const badge of await store.devicesOf({ engineerId: u.plan.engineerId })) {
+        if (badge.kind !== "badge") continue;
+        for (const pattern of signals) {
+          bus.emit("device.command", {
+            device: badge.id,
+            command: {
+              v: 1,
+              type: "signal",
+              time: now,
+              pattern,
+              repeat: pattern === "cleanup_missing" ? 5 : 2,
+            },
+          });
+        }
+      }
+    }
+    const prompt = kioskPrompt(u.view, u.engineer, now);
+    if (prompt) {
+      for (const kiosk of await store.devicesOf({ siteId: u.plan.siteId })) {
+        if (kiosk.kind === "kiosk") bus.emit("device.command", { device: kiosk.id, command: prompt });
+      }
+    }
+  }
+
+  /** Today's (±1 day) visits of a site, summarised. */
+  async siteStatus(siteId: string): Promise<SiteStatus> {
+    const { store, clock } = this.deps;
+    const now = clock.now();
+    const plans = await store.listVisits({ siteId, from: now - DAY, to: now + DAY });
+    const byState: Record<string, number> = {};
+    const activeAlarms: SiteStatus["activeAlarms"] = [];
+    let violations = 0;
+    for (const p of plans) {
+      const view = await store.getView(p.id);
+      const state = view?.state ?? "scheduled";
+      byState[state] = (byState[state] ?? 0) + 1;
+      violations += view?.violations.length ?? 0;
+      if (view && view.alarms.length > 0) {
+        const acked = new Set((await store.alarmAcks(p.id)).map((a) => a.alarmAt));
+        for (const a of view.alarms) if (!acked.has(a.at)) activeAlarms.push({ visit: p.id, at: a.at });
+      }
+    }
+    return {
+      v: 1,
+      site: siteId,
+      condition: activeAlarms.length > 0 ? "incident" : "normal",
+      visits: plans.length,
+      byState,
+      violations,
+      activeAlarms,
+      updatedAt: now,
+    };
+  }
+
+  async publishSite(siteId: string): Promise<void> {
+    this.deps.sink.publish(topics.siteStatus(siteId), JSON.stringify(await this.siteStatus(siteId)), true);
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Wires a hub from its parts. Tests build the hub they need with `createHub(config, parts)`;
+ * `onsite hub` (hub/main.ts) builds one from the loaded configuration.
+ */
+import { join } from "node:path";
+import { createHttpServer, type HttpServer } from "./adapters/http/server.js";
+import { MqttBroker } from "./adapters/mqtt/broker.js";
+import { SqliteStore } from "./adapters/store/sqlite/sqlite-store.js";
+import { Provisioning } from "./admin/provisioning.js";
+import { Announcer } from "./announce.js";
+import { Bus } from "./bus.js";
+import type { HubConfig } from "./config/config.js";
+import type { HubContext } from "./context.js";
+import { type Clock, type Store, systemClock } from "./core/ports.js";
+import { VisitService } from "./core/service/visits.js";
+import { Ingest } from "./ingest/ingest.js";
+import { createLogger, type Logger } from "./log.js";
+import { Metrics } from "./metrics.js";
+import { KeyVault } from "./security/secrets.js";
+
+export interface HubParts {
+  clock?: Clock;
+  log?: Logger;
+  store?: Store;
+  vault?: KeyVault;
+}
+
+export interface Hub {
+  ctx: HubContext;
+  broker: MqttBroker;
+  http: HttpServer;
+  mqttPort: number;
+  httpPort: number;
+  /** Set on a first start: the admin token, shown once. */
+  adminToken: string | undefined;
+  stop(): Promise<void>;
+}
+
+export async function createHub(config: HubConfig, parts: HubParts = {}): Promise<Hub> {
+  const clock = parts.clock ?? systemClock;
+  const log =
+    parts.log ??
+    createLogger({
+      level: config.log.level,
+      ...(config.log.pretty === undefined ? {} : { pretty: config.log.pretty }),
+    });
+  const store = parts.store ?? new SqliteStore({ path: join(config.dataDir, "onsite.db") });
+  const vault = parts.vault ?? KeyVault.open(join(config.dataDir, "master.key"));
+  const metrics = new Metrics();
+  const bus = new Bus();
+  bus.onError = (e, name) => log.error({ err: e, event: name }, "bus handler failed");
+  const visits = new VisitService({ store, clock, lateDataThresholdMs: config.rules.lateDataThresholdMs });
+  const ingest = new Ingest({ store, clock, bus, log: log.child({ ns: "ingest" }), metrics, visits, vault });
+  const provisioning = new Provisioning({ store, vault, clock, onChange: (id) => ingest.forget(id) });
+  const broker = await MqttBroker.create(
+    { ingest, store, bus, log: log.child({ ns: "mqtt" }), metrics, clock },
+    {
+      maxPayloadBytes: config.mqtt.maxPayloadBytes,
+      ratePerSecond: config.mqtt.ratePerSecond,
+      rateBurst: config.mqtt.rateBurst,
+    },
+  );
+  const announcer = new Announcer({ store, bus, clock, log: log.child({ ns: "announce" }), sink: broker });
+  const ctx: HubContext = {
+    config,
+    clock,
+    log,
+    metrics,
+    bus,
+    store,
+    vault,
+    visits,
+    ingest,
+    announcer,
+    provisioning,
+    startedAt: clock.now(),
+    health: new Map(),
+  };
+
+  // Views behind the event log (a crash between commit and projection) are rebuilt first.
+  for (const u of await visits.rebuildStale()) bus.emit("visit.updated", u);
+  let adminToken: string | undefined;
+  if ((await store.countTokens("admin")) === 0)
+    adminToken = (await provisioning.createToken("admin", "first-admin")).token;
+
+  const http = await createHttpServer(ctx, broker);
+  const mqttAddr = await broker.listen(config.mqtt.host, config.mqtt.port);
+  await http.app.listen({ host: config.http.host, port: config.http.port });
+  const httpAddr = http.app.server.address();
+  const httpPort = typeof httpAddr === "object" && httpAddr ? httpAddr.port : config.http.port;
+  log.info(
+    { mqtt: `${config.mqtt.host}:${mqttAddr.port}`, http: `${config.http.host}:${httpPort}` },
+    "hub listening",
+  );
+
+  let ticking = false;
+  const tick = setInterval(() => {
+    if (ticking) return;
+    ticking = true;
+    visits
+      .tick()
+      .then((updates) => {
+        for (const u of updates) bus.emit("visit.updated", u);
+      })
+      .catch((e: unknown) => log.error({ err: e }, "rule tick failed"))
+      .finally(() => {
+        ticking = false;
+      });
+  }, config.rules.tickMs);
+  tick.unref();
+
+  let stopped = false;
+  return {
+    ctx,
+    broker,
+    http,
+    mqttPort: mqttAddr.port,
+    httpPort,
+    adminToken,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(tick);
+      await http.close();
+      await broker.close();
+      await ingest.settle();
+      await announcer.idle();
+      await store.close();
+      log.info("hub stopped");
+    },
+  };
+}

@@ -1,0 +1,57 @@
+/** The hub's typed event bus: adapters and services talk through it, not to each other. */
+import type { DeviceCommand, ProtocolErrorCode } from "../protocol/index.js";
+import type { StoredEvent } from "./core/ports.js";
+import type { VisitUpdate } from "./core/service/visits.js";
+
+export interface Rejection {
+  /** Which boundary refused it: mqtt, frame, http, csv, config. */
+  boundary: string;
+  code:
+    | ProtocolErrorCode
+    | "device_mismatch"
+    | "revoked"
+    | "unauthorized"
+    | "rate_limited"
+    | "too_large"
+    | "invalid";
+  message: string;
+  field?: string;
+  device?: string;
+}
+
+export interface BusEvents {
+  "visit.updated": VisitUpdate;
+  "event.accepted": StoredEvent;
+  "device.command": { device: string; command: DeviceCommand };
+  "input.rejected": Rejection;
+  "alarm.acknowledged": { visitId: string; alarmAt: number; by: string };
+}
+
+type Handler<K extends keyof BusEvents> = (payload: BusEvents[K]) => void;
+
+export class Bus {
+  private readonly handlers = new Map<keyof BusEvents, Set<Handler<never>>>();
+
+  on<K extends keyof BusEvents>(name: K, fn: Handler<K>): () => void {
+    let set = this.handlers.get(name);
+    if (!set) {
+      set = new Set();
+      this.handlers.set(name, set);
+    }
+    set.add(fn as Handler<never>);
+    return () => set.delete(fn as Handler<never>);
+  }
+
+  /** Calls every handler; one that throws is reported to `onError` and does not stop the others. */
+  emit<K extends keyof BusEvents>(name: K, payload: BusEvents[K]): void {
+    for (const fn of this.handlers.get(name) ?? []) {
+      try {
+        (fn as Handler<K>)(payload);
+      } catch (e) {
+        this.onError(e, name);
+      }
+    }
+  }
+
+  onError: (e: unknown, name: string) => void = () => {};
+}

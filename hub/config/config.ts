@@ -1,0 +1,171 @@
+/**
+ * Hub configuration: defaults < config file (JSON) < environment < command-line flags. Validated at
+ * start; a bad value stops the hub with a message naming the key and the expected form.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { type Static, Type } from "@sinclair/typebox";
+import { TypeCompiler } from "@sinclair/typebox/compiler";
+import { ValueErrorType } from "@sinclair/typebox/errors";
+
+const Port = Type.Integer({ minimum: 0, maximum: 65535, description: "an integer 0..65535" });
+const Host = Type.String({ minLength: 1, maxLength: 255, description: "a host name or IP address" });
+
+export const ConfigSchema = Type.Object(
+  {
+    version: Type.Literal(1, { description: "the number 1" }),
+    dataDir: Type.String({ minLength: 1, description: "a directory path" }),
+    mqtt: Type.Object(
+      {
+        host: Host,
+        port: Port,
+        maxPayloadBytes: Type.Integer({
+          minimum: 256,
+          maximum: 1_048_576,
+          description: "an integer 256..1048576",
+        }),
+        ratePerSecond: Type.Number({ exclusiveMinimum: 0, maximum: 10_000, description: "a number > 0" }),
+        rateBurst: Type.Integer({ minimum: 1, maximum: 100_000, description: "an integer ≥ 1" }),
+      },
+      { additionalProperties: false },
+    ),
+    http: Type.Object({ host: Host, port: Port }, { additionalProperties: false }),
+    demo: Type.Object(
+      {
+        enabled: Type.Boolean({ description: "true or false" }),
+        speed: Type.Number({ minimum: 1, maximum: 3600, description: "a number 1..3600" }),
+      },
+      { additionalProperties: false },
+    ),
+    log: Type.Object(
+      {
+        level: Type.Union(
+          ["fatal", "error", "warn", "info", "debug", "trace", "silent"].map((l) => Type.Literal(l)),
+          { description: "one of fatal, error, warn, info, debug, trace, silent" },
+        ),
+        pretty: Type.Optional(Type.Boolean({ description: "true or false" })),
+      },
+      { additionalProperties: false },
+    ),
+    rules: Type.Object(
+      {
+        lateDataThresholdMs: Type.Integer({ minimum: 0, description: "an integer ≥ 0 (ms)" }),
+        tickMs: Type.Integer({ minimum: 100, maximum: 600_000, description: "an integer 100..600000 (ms)" }),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type HubConfig = Static<typeof ConfigSchema>;
+
+export const DEFAULT_CONFIG: HubConfig = {
+  version: 1,
+  dataDir: "./data",
+  mqtt: { host: "127.0.0.1", port: 1883, maxPayloadBytes: 16_384, ratePerSecond: 50, rateBurst: 500 },
+  http: { host: "127.0.0.1", port: 8080 },
+  demo: { enabled: true, speed: 60 },
+  log: { level: "info" },
+  rules: { lateDataThresholdMs: 60_000, tickMs: 5_000 },
+};
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(`config ${key}: ${message}`);
+  }
+}
+
+/** Environment variables and the key each sets. */
+export const ENV_KEYS: Record<string, string> = {
+  ONSITE_DATA_DIR: "dataDir",
+  ONSITE_MQTT_HOST: "mqtt.host",
+  ONSITE_MQTT_PORT: "mqtt.port",
+  ONSITE_HTTP_HOST: "http.host",
+  ONSITE_HTTP_PORT: "http.port",
+  ONSITE_DEMO: "demo.enabled",
+  ONSITE_DEMO_SPEED: "demo.speed",
+  ONSITE_LOG_LEVEL: "log.level",
+};
+
+type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
+
+function setPath(target: Record<string, Json>, key: string, value: Json): void {
+  const parts = key.split(".");
+  let node = target;
+  for (const p of parts.slice(0, -1)) {
+    const next = node[p];
+    if (typeof next !== "object" || next === null || Array.isArray(next)) node[p] = {};
+    node = node[p] as Record<string, Json>;
+  }
+  node[parts.at(-1) as string] = value;
+}
+
+function deepMerge(base: Json, over: Json): Json {
+  if (typeof base !== "object" || base === null || Array.isArray(base)) return over;
+  if (typeof over !== "object" || over === null || Array.isArray(over)) return over;
+  const out: Record<string, Json> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = k in out ? deepMerge(out[k] as Json, v) : v;
+  return out;
+}
+
+/** Strings from env or flags: numbers and booleans where the schema wants them. */
+function coerce(text: string): Json {
+  if (text === "true") return true;
+  if (text === "false") return false;
+  if (/^-?\d+(\.\d+)?$/.test(text)) return Number(text);
+  return text;
+}
+
+const checker = TypeCompiler.Compile(ConfigSchema);
+
+export interface ConfigSources {
+  /** Path of a JSON config file; missing is an error only when given explicitly. */
+  file?: string;
+  env?: Record<string, string | undefined>;
+  /** Dotted keys to values (from command-line flags). */
+  overrides?: Record<string, string | number | boolean>;
+}
+
+export function loadConfig(src: ConfigSources = {}): HubConfig {
+  let merged = DEFAULT_CONFIG as unknown as Json;
+  const env = src.env ?? {};
+  const file = src.file ?? env.ONSITE_CONFIG;
+  if (file !== undefined) {
+    if (!existsSync(file)) throw new ConfigError("file", `${file} does not exist`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, "utf8"));
+    } catch (e) {
+      throw new ConfigError("file", `${file} is not valid JSON (${(e as Error).message})`);
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+      throw new ConfigError("file", `${file} must hold a JSON object`);
+    merged = deepMerge(merged, parsed as Json);
+  }
+  const layer: Record<string, Json> = {};
+  for (const [name, key] of Object.entries(ENV_KEYS)) {
+    const v = env[name];
+    if (v !== undefined && v !== "") setPath(layer, key, coerce(v));
+  }
+  for (const [key, v] of Object.entries(src.overrides ?? {}))
+    setPath(layer, key, typeof v === "string" ? coerce(v) : v);
+  merged = deepMerge(merged, layer);
+  if (!checker.Check(merged)) {
+    const first = checker.Errors(merged).First();
+    const key = (first?.path ?? "/").slice(1).replaceAll("/", ".") || "(root)";
+    const expected = (first?.schema as { description?: string } | undefined)?.description;
+    const got = JSON.stringify(first?.value);
+    const envName = Object.entries(ENV_KEYS).find(([, k]) => k === key)?.[0];
+    const why =
+      first?.type === ValueErrorType.ObjectAdditionalProperties
+        ? "unknown key"
+        : expected
+          ? `expected ${expected}, got ${got}`
+          : (first?.message ?? "invalid");
+    throw new ConfigError(key, `${why}${envName ? ` (also settable as ${envName})` : ""}`);
+  }
+  return merged as unknown as HubConfig;
+}

@@ -1,0 +1,332 @@
+/**
+ * Ingest: parse → verify → dedupe → commit (grouped per event-loop turn) → then apply the visit
+ * rules and announce. A submitter's promise settles only once its event is durable, so the MQTT
+ * adapter can hold the PUBACK until then. Bad input is refused with a code, counted and logged;
+ * nothing here throws for it.
+ */
+import {
+  acceptCounter,
+  checkCounter,
+  type DeviceEvent,
+  decodeEventPayload,
+  decodeFrame,
+  decodeGatewayFramesPayload,
+  frameToEvent,
+  fromHex,
+  isProtocolError,
+  parseEvent,
+  peekFrame,
+} from "../../protocol/index.js";
+import type { Bus, Rejection } from "../bus.js";
+import type { Clock, DeviceRecord, DeviceStateUpdate, Store, StoredEvent } from "../core/ports.js";
+import type { VisitService } from "../core/service/visits.js";
+import type { EventSource } from "../core/visit/types.js";
+import type { Logger } from "../log.js";
+import type { Metrics } from "../metrics.js";
+import type { KeyVault } from "../security/secrets.js";
+import { GroupCommitter } from "./group-commit.js";
+
+export type IngestOutcome =
+  | { status: "accepted"; visitId: string | null }
+  | { status: "duplicate" }
+  | { status: "rejected"; code: Rejection["code"]; message: string; field?: string };
+
+export interface IngestDeps {
+  store: Store;
+  clock: Clock;
+  bus: Bus;
+  log: Logger;
+  metrics: Metrics;
+  visits: VisitService;
+  vault: KeyVault;
+}
+
+interface Pending {
+  event: StoredEvent | null;
+  device: DeviceStateUpdate;
+}
+
+/** A heartbeat or presence frame received within this long of its own time counts as live. */
+const LIVE_MS = 5_000;
+
+export class Ingest {
+  private readonly devices = new Map<string, DeviceRecord>();
+  private readonly badgeKeys = new Map<number, { device: string; key: Uint8Array }>();
+  private readonly committer: GroupCommitter<Pending, boolean>;
+  private projection: Promise<void> = Promise.resolve();
+
+  constructor(private readonly deps: IngestDeps) {
+    this.committer = new GroupCommitter((items) => this.commitBatch(items));
+  }
+
+  /** The device, from cache or store. */
+  async device(id: string): Promise<DeviceRecord | undefined> {
+    const cached = this.devices.get(id);
+    if (cached) return cached;
+    const d = await this.deps.store.getDevice(id);
+    if (d) this.devices.set(id, d);
+    return d;
+  }
+
+  /** Forget cached state of a device (after provisioning or revoking it). */
+  forget(id: string): void {
+    this.devices.delete(id);
+    for (const [no, v] of this.badgeKeys) if (v.device === id) this.badgeKeys.delete(no);
+  }
+
+  reject(r: Rejection): IngestOutcome {
+    this.deps.metrics.inc("onsite_input_rejected_total", "Input refused at a boundary", {
+      boundary: r.boundary,
+      code: r.code,
+    });
+    this.deps.log.warn({ rejected: r }, `refused ${r.boundary} input: ${r.message}`);
+    this.deps.bus.emit("input.rejected", r);
+    return {
+      status: "rejected",
+      code: r.code,
+      message: r.message,
+      ...(r.field === undefined ? {} : { field: r.field }),
+    };
+  }
+
+  private refuse(boundary: string, e: unknown, device?: string): IngestOutcome {
+    if (isProtocolError(e)) {
+      return this.reject({
+        boundary,
+        code: e.code,
+        message: e.message,
+        ...(e.field ? { field: e.field } : {}),
+        ...(device ? { device } : {}),
+      });
+    }
+    throw e;
+  }
+
+  /** A JSON event a device published on its own events topic. */
+  async submitJson(deviceId: string, payload: Uint8Array | string): Promise<IngestOutcome> {
+    let event: DeviceEvent;
+    try {
+      event = decodeEventPayload(payload);
+    } catch (e) {
+      return this.refuse("mqtt", e, deviceId);
+    }
+    return this.submitEvent(event, deviceId, "mqtt");
+  }
+
+  /** An event from an authenticated device (MQTT, or the kiosk web page). */
+  async submitEvent(input: unknown, deviceId: string, boundary: string): Promise<IngestOutcome> {
+    let event: DeviceEvent;
+    try {
+      event = parseEvent(input);
+    } catch (e) {
+      return this.refuse(boundary, e, deviceId);
+    }
+    const device = await this.device(deviceId);
+    if (!device)
+      return this.reject({
+        boundary,
+        code: "unknown_device",
+        message: `no device ${deviceId}`,
+        device: deviceId,
+      });
+    if (event.device !== deviceId) {
+      return this.reject({
+        boundary,
+        code: "device_mismatch",
+        message: `event names device ${event.device}, sender is ${deviceId}`,
+        field: "/device",
+        device: deviceId,
+      });
+    }
+    return this.accept(event, device, boundary, this.deps.clock.now());
+  }
+
+  /** Badge frames relayed by a gateway: each verified with the badge's own key. */
+  async submitFrames(gatewayId: string, payload: Uint8Array | string): Promise<IngestOutcome[]> {
+    let batch: ReturnType<typeof decodeGatewayFramesPayload>;
+    try {
+      batch = decodeGatewayFramesPayload(payload);
+    } catch (e) {
+      return [this.refuse("mqtt", e, gatewayId)];
+    }
+    if (batch.gateway !== gatewayId) {
+      return [
+        this.reject({
+          boundary: "mqtt",
+          code: "device_mismatch",
+          message: `payload names gateway ${batch.gateway}`,
+          field: "/gateway",
+          device: gatewayId,
+        }),
+      ];
+    }
+    const out: IngestOutcome[] = [];
+    for (const f of batch.frames) out.push(await this.submitFrame(fromHex(f.hex), f.rxTime));
+    return out;
+  }
+
+  async submitFrame(bytes: Uint8Array, rxTime: number): Promise<IngestOutcome> {
+    let event: DeviceEvent;
+    let device: DeviceRecord;
+    let presence = false;
+    try {
+      const badge = await this.badgeKey(peekFrame(bytes).badge);
+      const frame = decodeFrame(bytes, (no) => (badge && no === badge.no ? badge.key : undefined));
+      const d = badge && (await this.device(badge.device));
+      if (!d)
+        return this.reject({ boundary: "frame", code: "unknown_device", message: "badge not provisioned" });
+      device = d;
+      presence = frame.type === "presence";
+      event = parseEvent(frameToEvent(frame, device.id));
+    } catch (e) {
+      return this.refuse("frame", e);
+    }
+    return this.accept(event, device, "frame", this.deps.clock.now(), { presence, rxTime });
+  }
+
+  private async badgeKey(no: number): Promise<{ no: number; device: string; key: Uint8Array } | undefined> {
+    const cached = this.badgeKeys.get(no);
+    if (cached) return { no, ...cached };
+    const d = await this.deps.store.findBadge({ badgeNo: no });
+    if (!d?.sealedKey || d.revokedAt !== null) return undefined;
+    const entry = { device: d.id, key: this.deps.vault.open(d.sealedKey) };
+    this.badgeKeys.set(no, entry);
+    return { no, ...entry };
+  }
+
+  private async accept(
+    event: DeviceEvent,
+    device: DeviceRecord,
+    boundary: string,
+    hubTime: number,
+    frame?: { presence: boolean; rxTime: number },
+  ): Promise<IngestOutcome> {
+    const { metrics } = this.deps;
+    if (device.revokedAt !== null)
+      return this.reject({
+        boundary,
+        code: "revoked",
+        message: `device ${device.id} is revoked`,
+        device: device.id,
+      });
+    const verdict = checkCounter(device.replay, event.counter);
+    if (verdict === "duplicate") {
+      metrics.inc("onsite_events_duplicate_total", "Events already accepted, dropped", { boundary });
+      return { status: "duplicate" };
+    }
+    if (verdict === "replayed") {
+      return this.reject({
+        boundary,
+        code: "replayed",
+        message: `counter ${event.counter} is older than the replay window`,
+        field: "/counter",
+        device: device.id,
+      });
+    }
+    device.replay = acceptCounter(device.replay, event.counter);
+    device.lastSeenAt = hubTime;
+    const liveAt = frame ? frame.rxTime : hubTime;
+    const live =
+      event.type === "heartbeat" && (event.queued ?? 0) === 0 && Math.abs(hubTime - liveAt) < LIVE_MS;
+    if (live) device.clockOffsetMs = liveAt - event.time;
+    const state: DeviceStateUpdate = {
+      id: device.id,
+      replay: device.replay,
+      lastSeenAt: hubTime,
+      clockOffsetMs: device.clockOffsetMs,
+    };
+    if (frame?.presence) {
+      await this.committer.submit({ event: null, device: state });
+      metrics.inc("onsite_presence_frames_total", "Verified presence adverts");
+      return { status: "accepted", visitId: null };
+    }
+    const source = sourceOf(device);
+    const visitId =
+      event.type === "heartbeat"
+        ? null
+        : await this.deps.visits.resolve(event, device, event.time + device.clockOffsetMs);
+    const stored: StoredEvent = { event, source, hubTime, clockOffsetMs: device.clockOffsetMs, visitId };
+    let inserted: boolean;
+    try {
+      inserted = await this.committer.submit({ event: stored, device: state });
+    } catch (e) {
+      this.devices.delete(device.id); // cached state ran ahead of the store: reload next time
+      throw e;
+    }
+    if (!inserted) {
+      metrics.inc("onsite_events_duplicate_total", "Events already accepted, dropped", { boundary });
+      return { status: "duplicate" };
+    }
+    metrics.inc("onsite_events_accepted_total", "Events durably stored", { type: event.type });
+    if (visitId === null && event.type !== "heartbeat") {
+      metrics.inc("onsite_events_unattributed_total", "Events stored without a matching visit", {
+        type: event.type,
+      });
+    }
+    if (live) {
+      this.deps.bus.emit("device.command", {
+        device: device.id,
+        command: { v: 1, type: "time_sync", time: hubTime, deviceTime: event.time, hubTime },
+      });
+    }
+    return { status: "accepted", visitId };
+  }
+
+  private async commitBatch(items: Pending[]): Promise<boolean[]> {
+    const { store, metrics, clock } = this.deps;
+    const started = clock.now();
+    const events = items.flatMap((i) => (i.event ? [i.event] : []));
+    const latest = new Map<string, DeviceStateUpdate>();
+    for (const i of items) latest.set(i.device.id, i.device);
+    const inserted = await store.commitEvents(events, [...latest.values()]);
+    metrics.observe(
+      "onsite_commit_batch_size",
+      "Events per group commit",
+      items.length,
+      [1, 10, 100, 1000, 5000],
+    );
+    metrics.observe(
+      "onsite_commit_seconds",
+      "Group commit time",
+      (clock.now() - started) / 1000,
+      [0.001, 0.005, 0.02, 0.1, 0.5],
+    );
+    const touched = new Set<string>();
+    let k = 0;
+    const results = items.map((i) => {
+      if (!i.event) return true;
+      const ok = inserted[k++] === true;
+      if (ok) {
+        this.deps.bus.emit("event.accepted", i.event);
+        if (i.event.visitId) touched.add(i.event.visitId);
+      }
+      return ok;
+    });
+    if (touched.size > 0) this.scheduleProjection(touched);
+    return results;
+  }
+
+  /** Projections run after the commit, one batch at a time, so PUBACKs never wait for them. */
+  private scheduleProjection(visitIds: Set<string>): void {
+    this.projection = this.projection
+      .then(() => this.deps.visits.refresh(visitIds))
+      .then((updates) => {
+        for (const u of updates) this.deps.bus.emit("visit.updated", u);
+      })
+      .catch((e: unknown) =>
+        this.deps.log.error({ err: e }, "projection failed; views will be rebuilt from the event log"),
+      );
+  }
+
+  /** Resolves when all accepted events are committed and projected. */
+  async settle(): Promise<void> {
+    await this.committer.drain();
+    await this.projection;
+  }
+}
+
+export function sourceOf(device: DeviceRecord): EventSource {
+  if (device.kind === "badge") return { kind: "badge", engineerId: device.engineerId ?? "" };
+  if (device.kind === "kiosk") return { kind: "kiosk", siteId: device.siteId ?? "" };
+  return { kind: "operator", user: device.id };
+}
