@@ -1,0 +1,181 @@
+#!/usr/bin/env node
+/** The onsite command line. `onsite --help` lists the commands; each has its own --help. */
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { runHub } from "../hub/main.js";
+
+const program = new Command()
+  .name("onsite")
+  .description("Field-service visits measured and enforced: the site hub and its tools.")
+  .version("0.1.0");
+
+const int = (name: string) => (v: string) => {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be a whole number`);
+  return Number(v);
+};
+
+program
+  .command("hub")
+  .description(
+    "run the hub: MQTT broker, HTTP API and dashboard, visit rules, store (and the demo unless --no-demo)",
+  )
+  .option("-c, --config <file>", "JSON config file (env ONSITE_CONFIG)")
+  .option("--data-dir <dir>", "where the database and keys live (default ./data; env ONSITE_DATA_DIR)")
+  .option("--mqtt-host <host>", "MQTT listen address (default 127.0.0.1)")
+  .option("--mqtt-port <port>", "MQTT TCP port (default 1883; 0 picks a free port)", int("--mqtt-port"))
+  .option("--http-host <host>", "HTTP listen address (default 127.0.0.1)")
+  .option("--http-port <port>", "HTTP port (default 8080; MQTT over WebSocket at /mqtt)", int("--http-port"))
+  .option("--no-demo", "do not load the demo site or run virtual devices (a real install)")
+  .option("--demo-speed <n>", "demo script minutes per real minute (default 60)", int("--demo-speed"))
+  .addOption(
+    new Option("--log-level <level>", "log level").choices([
+      "fatal",
+      "error",
+      "warn",
+      "info",
+      "debug",
+      "trace",
+      "silent",
+    ]),
+  )
+  .addHelpText(
+    "after",
+    "\nPrecedence: flags > environment (ONSITE_*) > config file > defaults. See docs/operations.md.",
+  )
+  .action(async (o: Record<string, string | number | boolean | undefined>) => {
+    const overrides: Record<string, string | number | boolean> = {};
+    const map: Record<string, string> = {
+      dataDir: "dataDir",
+      mqttHost: "mqtt.host",
+      mqttPort: "mqtt.port",
+      httpHost: "http.host",
+      httpPort: "http.port",
+      demoSpeed: "demo.speed",
+      logLevel: "log.level",
+    };
+    for (const [flag, key] of Object.entries(map))
+      if (o[flag] !== undefined) overrides[key] = o[flag] as string | number;
+    if (o.demo === false) overrides["demo.enabled"] = false;
+    await runHub({
+      ...(typeof o.config === "string" ? { file: o.config } : {}),
+      env: process.env,
+      overrides,
+    });
+  });
+
+/** Commands that talk to a running hub over its HTTP API. */
+function apiCommand(name: string, description: string) {
+  return program
+    .command(name)
+    .description(description)
+    .option("--url <url>", "hub base URL (env ONSITE_URL)", process.env.ONSITE_URL ?? "http://127.0.0.1:8080")
+    .option("--token <token>", "API token (env ONSITE_TOKEN)", process.env.ONSITE_TOKEN);
+}
+
+async function call(
+  o: { url: string; token?: string },
+  method: string,
+  path: string,
+  body?: string,
+  type = "application/json",
+) {
+  if (!o.token) fail("an API token is required: --token or ONSITE_TOKEN");
+  const res = await fetch(new URL(path, o.url), {
+    method,
+    headers: { authorization: `Bearer ${o.token}`, ...(body !== undefined ? { "content-type": type } : {}) },
+    ...(body !== undefined ? { body } : {}),
+  });
+  const text = await res.text();
+  if (!res.ok) fail(`${res.status}: ${text}`);
+  return text;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`onsite: ${message}\n`);
+  process.exit(1);
+}
+
+apiCommand("provision", "provision a device (badge, kiosk or gateway); prints its credentials once")
+  .argument("<kind>", "badge | kiosk | gateway")
+  .argument("<id>", "device id, e.g. badge-0042")
+  .option("--engineer <id>", "the engineer a badge belongs to")
+  .option("--site <id>", "the site a kiosk or gateway stands at")
+  .option("--tag <hex>", "the badge's RFID tag (10 hex digits)")
+  .option("--revoke", "revoke the device instead")
+  .action(
+    async (
+      kind: string,
+      id: string,
+      o: { url: string; token?: string; engineer?: string; site?: string; tag?: string; revoke?: boolean },
+    ) => {
+      if (o.revoke) {
+        process.stdout.write(
+          `${await call(o, "POST", `/api/v1/devices/${encodeURIComponent(id)}/revoke`)}\n`,
+        );
+        return;
+      }
+      const body = {
+        id,
+        kind,
+        ...(o.engineer ? { engineerId: o.engineer } : {}),
+        ...(o.site ? { siteId: o.site } : {}),
+        ...(o.tag ? { rfidTag: o.tag.toUpperCase() } : {}),
+      };
+      process.stdout.write(
+        `${JSON.stringify(JSON.parse(await call(o, "POST", "/api/v1/devices", JSON.stringify(body))), null, 2)}\n`,
+      );
+    },
+  );
+
+const visits = program.command("visits").description("dispatch: visits");
+visits
+  .command("import")
+  .description("import visits from a CSV file (header id,site_id,engineer_id,date,from,to; site wall time)")
+  .argument("<file>", "CSV file")
+  .option("--url <url>", "hub base URL (env ONSITE_URL)", process.env.ONSITE_URL ?? "http://127.0.0.1:8080")
+  .option("--token <token>", "API token (env ONSITE_TOKEN)", process.env.ONSITE_TOKEN)
+  .action(async (file: string, o: { url: string; token?: string }) => {
+    const result = JSON.parse(
+      await call(o, "POST", "/api/v1/visits/import", readFileSync(file, "utf8"), "text/csv"),
+    ) as {
+      imported: string[];
+      errors: Array<{ line: number; field: string; message: string }>;
+    };
+    process.stdout.write(`imported ${result.imported.length} visit(s)\n`);
+    for (const e of result.errors) process.stdout.write(`line ${e.line}, ${e.field}: ${e.message}\n`);
+    if (result.errors.length > 0) process.exitCode = 1;
+  });
+
+apiCommand("report", "CSV report of visits: arrival class, minutes late, gear, clean-up, violations")
+  .option("--day <date>", "YYYY-MM-DD, in each site's time zone")
+  .option("--site <id>", "one site")
+  .option("-o, --output <file>", "write to a file instead of stdout")
+  .action(async (o: { url: string; token?: string; day?: string; site?: string; output?: string }) => {
+    const q = new URLSearchParams({ ...(o.day ? { day: o.day } : {}), ...(o.site ? { site: o.site } : {}) });
+    const csv = await call(o, "GET", `/api/v1/reports/visits.csv?${q}`);
+    if (o.output) writeFileSync(o.output, csv);
+    else process.stdout.write(csv);
+  });
+
+program
+  .command("bench")
+  .description(
+    "run the benchmarks (same as npm run bench); figures are ratios against baselines run in the same process",
+  )
+  .argument("[suites...]", "suites to run (default: all)")
+  .action((suites: string[]) => {
+    // Benchmarks run from the source tree with tsx (a dev dependency), like `npm run bench`.
+    const root = fileURLToPath(
+      new URL(import.meta.url.includes("/dist/") ? "../../" : "../", import.meta.url),
+    );
+    const r = spawnSync(process.execPath, ["--import", "tsx", "bench/run.ts", ...suites], {
+      cwd: root,
+      stdio: "inherit",
+    });
+    if (r.error || r.status !== 0)
+      fail("benchmarks need the dev dependencies (npm install) and the source tree");
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,46 @@
+/** `onsite hub`: load the configuration, start the hub (and the demo), stop cleanly on a signal. */
+import { createHub, type Hub } from "./app.js";
+import { ConfigError, type ConfigSources, loadConfig } from "./config/config.js";
+import { startDemo } from "./demo/demo.js";
+
+export async function runHub(sources: ConfigSources): Promise<Hub> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(sources);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`onsite: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const hub = await createHub(config);
+  const { log } = hub.ctx;
+  if (hub.adminToken) {
+    process.stdout.write(
+      `\n  First start: an admin API token was created. It is shown only this once:\n\n    ${hub.adminToken}\n\n` +
+        `  API docs: http://${config.http.host}:${hub.httpPort}/docs  ·  health: http://${config.http.host}:${hub.httpPort}/healthz\n\n`,
+    );
+  }
+  const demo = config.demo.enabled ? await startDemo(hub, { speed: config.demo.speed }) : undefined;
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "stopping");
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    (demo ? demo.stop() : Promise.resolve())
+      .then(() => hub.stop())
+      .then(
+        () => process.exit(0),
+        (e: unknown) => {
+          log.error({ err: e }, "shutdown failed");
+          process.exit(1);
+        },
+      );
+  };
+  process.once("SIGINT", () => stop("SIGINT"));
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  return hub;
+}
