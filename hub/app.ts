@@ -89,7 +89,12 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
   const httpAddr = http.app.server.address();
   const httpPort = typeof httpAddr === "object" && httpAddr ? httpAddr.port : config.http.port;
   log.info(
-    { mqtt: `${config.mqtt.host}:${mqttAddr.port}`, http: `${config.http.host}:${httpPort}` },
+    {
+      mqttPort: mqttAddr.port,
+      httpPort,
+      mqtt: `${config.mqtt.host}:${mqttAddr.port}`,
+      http: `${config.http.host}:${httpPort}`,
+    },
     "hub listening",
   );
 

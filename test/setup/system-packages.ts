@@ -1,0 +1,41 @@
+/**
+ * Vitest global setup: the Debian packages some suites need. Installs the missing ones when it can
+ * (root and apt-get, as on CI); otherwise stops with exactly what is missing and how to install it.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+
+/** command → Debian package that provides it */
+export const REQUIRED: Record<string, string> = {
+  mosquitto_pub: "mosquitto-clients",
+  mosquitto_sub: "mosquitto-clients",
+};
+
+const has = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
+
+export default function setup(): void {
+  const missing = [
+    ...new Set(
+      Object.entries(REQUIRED)
+        .filter(([cmd]) => !has(cmd))
+        .map(([, pkg]) => pkg),
+    ),
+  ];
+  if (missing.length === 0) return;
+  const root = process.getuid?.() === 0;
+  if (root && has("apt-get")) {
+    process.stderr.write(`[setup] installing Debian packages: ${missing.join(" ")}\n`);
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
+    execFileSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...missing], {
+      stdio: "inherit",
+      env,
+    });
+    const still = Object.keys(REQUIRED).filter((cmd) => !has(cmd));
+    if (still.length === 0) return;
+    throw new Error(`[setup] still missing after apt-get: ${still.join(", ")}`);
+  }
+  throw new Error(
+    `[setup] these test suites need Debian packages that are not installed: ${missing.join(", ")}.\n` +
+      `Install them with:  sudo apt-get install -y ${missing.join(" ")}`,
+  );
+}
