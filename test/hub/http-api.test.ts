@@ -91,7 +91,7 @@ describe("HTTP API", () => {
         to: Date.parse("2026-03-29T01:30:00Z"),
       });
       const day = await api(hub, "GET", "/api/v1/visits?day=2026-03-29&site=S1", supervisor);
-      expect(day.body.map((v: { visitId: string }) => v.visitId)).toEqual(["V-1"]);
+      expect((day.body as Array<{ visitId: string }>).map((v) => v.visitId)).toEqual(["V-1"]);
       expect((await api(hub, "GET", "/api/v1/visits?day=2026-03-30", supervisor)).body).toEqual([]);
       const one = await api(hub, "GET", "/api/v1/visits/V-1", supervisor);
       expect(one.body).toMatchObject({
@@ -187,7 +187,10 @@ describe("HTTP API", () => {
         { line: 10, field: "id", message: "visit V-1 already exists" },
       ]);
       const bad = await api(hub, "POST", "/api/v1/visits/import", dispatcher, "a,b\n1,2\n", "text/csv");
-      expect(bad.body.errors[0]).toMatchObject({ line: 1, field: "id,site_id,engineer_id,date,from,to" });
+      expect((bad.body.errors as unknown[])[0]).toMatchObject({
+        line: 1,
+        field: "id,site_id,engineer_id,date,from,to",
+      });
     });
 
     it("reports visits as CSV in site time, formulas neutralised", async () => {
