@@ -32,7 +32,9 @@ export const ConfigSchema = Type.Object(
     demo: Type.Object(
       {
         enabled: Type.Boolean({ description: "true or false" }),
-        speed: Type.Number({ minimum: 1, maximum: 3600, description: "a number 1..3600" }),
+        // Badge frames carry whole seconds: above 60 script minutes per real minute, steps a script
+        // minute apart could share a second and be judged out of order.
+        speed: Type.Number({ minimum: 1, maximum: 60, description: "a number 1..60" }),
       },
       { additionalProperties: false },
     ),

@@ -14,6 +14,8 @@ export interface DemoOptions {
   driver?: DemoDriver;
   /** Stop after this many rounds (default: run until stopped). */
   rounds?: number;
+  /** Play these instead of all demo scenarios. */
+  scenarios?: DemoScenario[];
 }
 
 export interface Demo {
@@ -52,7 +54,7 @@ export async function startDemo(hub: Hub, opts: DemoOptions): Promise<Demo> {
 
   async function round(n: number): Promise<void> {
     const start = clock.now();
-    const plans = DEMO_SCENARIOS.map((s, i) => {
+    const plans = (opts.scenarios ?? DEMO_SCENARIOS).map((s, i) => {
       const arrival = s.steps.find((st) => st.do === "arrive" || st.do === "tap");
       const arrivalAt = start + realMs(arrival?.at ?? 0);
       const [from, to] = s.window(arrivalAt, start);
