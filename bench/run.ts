@@ -1,13 +1,18 @@
 /**
- * `npm run bench`: figures printed as ratios against a baseline measured in the same process.
- * Every load is bounded in count and time and targets loopback only.
+ * `npm run bench [suite...]`: figures printed as ratios against a baseline measured in the same
+ * process. Every load is bounded in count and time and targets loopback only.
  */
+import { benchHub } from "./hub.js";
 import { benchProtocol } from "./protocol.js";
 
-const suites: Record<string, () => void | Promise<void>> = { protocol: benchProtocol };
-const wanted = process.argv.slice(2);
-for (const [name, run] of Object.entries(suites)) {
-  if (wanted.length > 0 && !wanted.includes(name)) continue;
-  console.log(`\n== ${name}`);
-  await run();
+const suites: Record<string, () => unknown> = { protocol: benchProtocol, hub: benchHub };
+
+export async function runBench(wanted: string[]): Promise<void> {
+  for (const [name, run] of Object.entries(suites)) {
+    if (wanted.length > 0 && !wanted.includes(name)) continue;
+    console.log(`\n== ${name}`);
+    await run();
+  }
 }
+
+await runBench(process.argv.slice(2));

@@ -44,7 +44,8 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
       level: config.log.level,
       ...(config.log.pretty === undefined ? {} : { pretty: config.log.pretty }),
     });
-  const store = parts.store ?? new SqliteStore({ path: join(config.dataDir, "onsite.db") });
+  const store =
+    parts.store ?? new SqliteStore({ path: join(config.dataDir, "onsite.db"), sync: config.store.sync });
   const vault = parts.vault ?? KeyVault.open(join(config.dataDir, "master.key"));
   const metrics = new Metrics();
   const bus = new Bus();

@@ -23,10 +23,11 @@ export function parserFor<S extends TSchema>(schema: S): Parser<Static<S>> {
   };
 }
 
+const utf8 = new TextDecoder("utf-8", { fatal: false });
+
 /** JSON text or bytes to `unknown`, with a `bad_json` error instead of a SyntaxError. */
 export function parseJson(payload: string | Uint8Array): unknown {
-  const text =
-    typeof payload === "string" ? payload : new TextDecoder("utf-8", { fatal: false }).decode(payload);
+  const text = typeof payload === "string" ? payload : utf8.decode(payload);
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {

@@ -29,6 +29,13 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false },
     ),
     http: Type.Object({ host: Host, port: Port }, { additionalProperties: false }),
+    store: Type.Object(
+      {
+        /** full: fsync each group commit (survives power loss); normal: survives a hub crash only. */
+        sync: Type.Union([Type.Literal("full"), Type.Literal("normal")], { description: "full or normal" }),
+      },
+      { additionalProperties: false },
+    ),
     demo: Type.Object(
       {
         enabled: Type.Boolean({ description: "true or false" }),
@@ -65,6 +72,7 @@ export const DEFAULT_CONFIG: HubConfig = {
   dataDir: "./data",
   mqtt: { host: "127.0.0.1", port: 1883, maxPayloadBytes: 16_384, ratePerSecond: 50, rateBurst: 500 },
   http: { host: "127.0.0.1", port: 8080 },
+  store: { sync: "full" },
   demo: { enabled: true, speed: 60 },
   log: { level: "info" },
   rules: { lateDataThresholdMs: 60_000, tickMs: 5_000 },
@@ -87,6 +95,7 @@ export const ENV_KEYS: Record<string, string> = {
   ONSITE_MQTT_PORT: "mqtt.port",
   ONSITE_HTTP_HOST: "http.host",
   ONSITE_HTTP_PORT: "http.port",
+  ONSITE_STORE_SYNC: "store.sync",
   ONSITE_DEMO: "demo.enabled",
   ONSITE_DEMO_SPEED: "demo.speed",
   ONSITE_LOG_LEVEL: "log.level",

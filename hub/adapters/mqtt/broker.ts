@@ -188,7 +188,7 @@ export class MqttBroker {
     if (!this.limiter.take(who.id))
       return deny("rate_limited", `${who.id} exceeds ${this.opts.ratePerSecond}/s`);
     packet.retain = false;
-    const payload = typeof packet.payload === "string" ? packet.payload : new Uint8Array(packet.payload);
+    const payload: string | Uint8Array = packet.payload;
     if (topic.kind === "gateway_frames") {
       await this.deps.ingest.submitFrames(who.id, payload);
       return;

@@ -79,6 +79,7 @@ const toPlan = (r: VisitRow): VisitPlan => ({
 export interface SqliteOptions {
   /** A file path, or ":memory:". */
   path: string;
+  sync?: "full" | "normal";
 }
 
 export class SqliteStore implements Store {
@@ -89,8 +90,9 @@ export class SqliteStore implements Store {
     if (opts.path !== ":memory:") mkdirSync(dirname(opts.path), { recursive: true });
     this.db = new Database(opts.path);
     this.db.pragma("journal_mode = WAL");
-    // FULL: a commit is on disk before the PUBACK goes out, even if the machine loses power.
-    this.db.pragma("synchronous = FULL");
+    // full: a commit is fsynced before the PUBACK goes out, so it survives power loss.
+    // normal: survives a crash of the hub process, not of the machine (WAL is fsynced at checkpoints).
+    this.db.pragma(`synchronous = ${opts.sync === "normal" ? "NORMAL" : "FULL"}`);
     this.db.pragma("foreign_keys = ON");
     this.db.pragma("busy_timeout = 5000");
     this.migrate();
