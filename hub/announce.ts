@@ -41,6 +41,8 @@ const DAY = 86_400_000;
 
 export class Announcer {
   private chain: Promise<void> = Promise.resolve();
+  /** The last kiosk prompt sent per visit: a prompt goes out when what it says changes. */
+  private readonly lastPrompt = new Map<string, string>();
 
   constructor(
     private readonly deps: { store: Store; bus: Bus; clock: Clock; log: Logger; sink: StatusSink },
@@ -73,7 +75,14 @@ export class Announcer {
       true,
     );
     await this.publishSite(u.plan.siteId);
-    if (u.changes.length === 0) return;
+    const prompt = kioskPrompt(u.view, u.engineer, now);
+    const promptKey = prompt ? `${prompt.prompt}|${prompt.lines.join("|")}|${prompt.item ?? ""}` : "";
+    if (prompt && this.lastPrompt.get(u.plan.id) !== promptKey) {
+      this.lastPrompt.set(u.plan.id, promptKey);
+      for (const kiosk of await store.devicesOf({ siteId: u.plan.siteId })) {
+        if (kiosk.kind === "kiosk") bus.emit("device.command", { device: kiosk.id, command: prompt });
+      }
+    }
     const signals = badgeSignalsFor(u.changes);
     if (signals.length > 0) {
       for (const badge of await store.devicesOf({ engineerId: u.plan.engineerId })) {
@@ -90,12 +99,6 @@ export class Announcer {
             },
           });
         }
-      }
-    }
-    const prompt = kioskPrompt(u.view, u.engineer, now);
-    if (prompt) {
-      for (const kiosk of await store.devicesOf({ siteId: u.plan.siteId })) {
-        if (kiosk.kind === "kiosk") bus.emit("device.command", { device: kiosk.id, command: prompt });
       }
     }
   }

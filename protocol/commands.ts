@@ -20,6 +20,8 @@ export const CommandSchemas = {
     lines: Type.Array(Type.String({ maxLength: 40 }), { minItems: 1, maxItems: 4 }),
     visit: Type.Optional(EntityId),
     engineer: Type.Optional(EntityId),
+    /** The checklist item the prompt asks about (clean-up sign-off). */
+    item: Type.Optional(Type.String({ pattern: "^[a-z_]{1,40}$" })),
     ttlMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 3_600_000 })),
   }),
   signal: command("signal", {

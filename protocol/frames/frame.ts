@@ -27,7 +27,9 @@ export type BadgeFrame =
   | (FrameHeader & { type: ShortFrameType; battery: number | null })
   | (FrameHeader & { type: "gear_confirmed"; items: PpeItem[] })
   | (FrameHeader & { type: "late_notice"; eta: number; reason: LateReason })
-  | (FrameHeader & { type: "kit_checked"; complete: boolean });
+  | (FrameHeader & { type: "kit_checked"; complete: boolean })
+  /** After a backlog: how many frames still wait and how many were dropped because the queue was full. */
+  | (FrameHeader & { type: "badge_status"; queued: number; dropped: number });
 
 /** Resolves a badge id to its frame key; undefined for a badge the hub does not know. */
 export type KeyLookup = (badge: number) => Uint8Array | undefined;
@@ -69,6 +71,9 @@ function longPayload(frame: BadgeFrame): Uint8Array {
     }
     case "kit_checked":
       w.u8(frame.complete ? 1 : 0);
+      break;
+    case "badge_status":
+      w.u16(Math.min(frame.queued, 0xffff)).u16(Math.min(frame.dropped, 0xffff));
       break;
     default:
       throw new ProtocolError("unknown_type", `${frame.type} is a short frame`, "type");
@@ -197,5 +202,8 @@ function withBody(
       if (flag > 1) throw new ProtocolError("bad_field", "must be 0 or 1", "complete");
       return { type, ...header, complete: flag === 1 };
     }
+    case "badge_status":
+      expectLength(4);
+      return { type, ...header, queued: r.u16("queued"), dropped: r.u16("dropped") };
   }
 }

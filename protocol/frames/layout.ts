@@ -25,6 +25,7 @@ export const LONG_TYPES = {
   gear_confirmed: 0x10,
   late_notice: 0x11,
   kit_checked: 0x12,
+  badge_status: 0x13,
 } as const;
 
 export type ShortFrameType = keyof typeof SHORT_TYPES;

@@ -26,5 +26,7 @@ export function frameToEvent(frame: BadgeFrame, device: string): DeviceEvent {
       return { ...base, type: "late_notice", eta: frame.eta * 1000, reason: frame.reason };
     case "kit_checked":
       return { ...base, type: "kit_checked", complete: frame.complete };
+    case "badge_status":
+      return { ...base, type: "heartbeat", queued: frame.queued, dropped: frame.dropped };
   }
 }

@@ -131,6 +131,12 @@ const frameArb: fc.Arbitrary<BadgeFrame> = (() => {
       reason: fc.constantFrom(...LATE_REASONS),
     }),
     fc.record({ ...header, type: fc.constant("kit_checked" as const), complete: fc.boolean() }),
+    fc.record({
+      ...header,
+      type: fc.constant("badge_status" as const),
+      queued: fc.nat({ max: 0xffff }),
+      dropped: fc.nat({ max: 0xffff }),
+    }),
   );
 })();
 

@@ -70,6 +70,10 @@ const frames: Array<{ name: string; fields: BadgeFrame }> = [
     name: "kit checked incomplete",
     fields: { type: "kit_checked", badge: 0x0000_1234, counter: 11, time: t - 3500, complete: false },
   },
+  {
+    name: "badge status after a backlog",
+    fields: { type: "badge_status", badge: 0x0000_1234, counter: 12, time: t + 7300, queued: 0, dropped: 3 },
+  },
 ];
 const keyBytes = fromHex(key);
 const vectors = frames.map((f) => ({

@@ -73,8 +73,12 @@ export class MqttBroker {
         (e: Error) => done(e),
       );
     };
-    aedes.authorizeSubscribe = (client, sub, done) =>
-      done(null, this.allowSubscribe(client, sub.topic) ? sub : null);
+    aedes.authorizeSubscribe = (client, sub, done) => {
+      this.allowSubscribe(client, sub.topic).then(
+        (ok) => done(null, ok ? sub : null),
+        () => done(null, null),
+      );
+    };
     aedes.on("clientError", (client, err) =>
       deps.log.debug({ client: client.id, err: err.message }, "mqtt client error"),
     );
@@ -209,12 +213,21 @@ export class MqttBroker {
     }
   }
 
-  private allowSubscribe(client: Client, filter: string): boolean {
+  private async allowSubscribe(client: Client, filter: string): Promise<boolean> {
     const who = this.identities.get(client);
-    const ok =
+    let ok =
       who?.kind === "observer"
         ? filter === `${TOPIC_PREFIX}/#` || filter.startsWith(`${TOPIC_PREFIX}/`)
         : who?.kind === "device" && filter === topics.deviceCommands(who.id);
+    if (!ok && who?.kind === "device" && who.deviceKind === "gateway") {
+      // A gateway relays commands to badges: it may follow a badge's command topic, by exact name.
+      try {
+        const t = parseTopic(filter);
+        ok = t.kind === "device_commands" && (await this.deps.ingest.device(t.device))?.kind === "badge";
+      } catch {
+        ok = false;
+      }
+    }
     if (!ok) this.refuse("foreign_subscribe", { client: client.id, filter: filter.slice(0, 200) });
     return ok;
   }

@@ -37,9 +37,9 @@ export function kioskPrompt(view: VisitView, engineer: Engineer, now: number): D
     return show("checkin_declined", "Entry declined", "Thank you");
   if (view.departure) return show("goodbye", "Goodbye", "Thank you");
   if (view.complete) return show("thanks", "All signed off", "Thank you!");
-  if (view.completion && view.cleanup.missing.length > 0) {
-    return show("cleanup_signoff", "Please check:", view.cleanup.missing[0]?.replaceAll("_", " ") ?? "");
-  }
+  const item = view.cleanup.missing[0];
+  if (view.completion && item)
+    return { ...show("cleanup_signoff", "Please check:", item.replaceAll("_", " ")), item };
   if (view.report && !view.completion) return show("completion_confirm", "Job done? Rate", "1-5, Yes/No");
   if (view.workStartedAt !== null) return show("working", clip(engineer.name), "Work in progress");
   if (view.checkin?.consent) {

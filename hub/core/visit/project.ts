@@ -122,6 +122,8 @@ class VisitFold {
       case "checkin_request":
         if (this.view.departure) return rejected("visit already ended");
         if (this.view.arrival === null) this.arrive(at, "kiosk_tap", ref);
+        // Tapping out at the kiosk after the work is the goodbye (RULES.md step 12).
+        if (this.view.workStartedAt !== null) return this.depart(at, "kiosk_tap", ref);
         return this.view.checkin?.consent ? redundant("already checked in") : applied;
       case "checkin_confirmed":
         return this.checkin(e, at, ref);

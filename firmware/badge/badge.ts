@@ -1,0 +1,250 @@
+/**
+ * The engineer's badge. One button: a short press confirms the next step of the visit (arrival,
+ * safety gear, work started, departure), a double press sends a late notice, a long press raises
+ * SOS. Every press becomes a signed frame (protocol/frames); the counter survives reboot. While out
+ * of range frames wait in a bounded queue (oldest dropped when full, and the drop is reported) and
+ * drain in order on return. Hardware only through johnny-five; the radio is an interface.
+ */
+import { join } from "node:path";
+import five from "johnny-five";
+import type { BadgeProfile } from "../../hardware/profiles/badge.js";
+import { type BadgeFrame, type DeviceCommand, encodeFrame, type PpeItem } from "../../protocol/index.js";
+import { boardReady } from "../common/board.js";
+import { PersistentCounter, readJson, writeAtomic } from "../common/persist.js";
+import type { BadgeRadio, FrameKind } from "./radio.js";
+
+export const BADGE_STEPS = ["arrival", "gear_confirmed", "work_started", "departure"] as const;
+export type BadgeStep = (typeof BADGE_STEPS)[number];
+
+export interface BadgeOptions {
+  io: object;
+  profile: BadgeProfile;
+  deviceId: string;
+  badgeNo: number;
+  key: Uint8Array;
+  radio: BadgeRadio;
+  stateDir: string;
+  /** The PPE items the engineer confirms with the gear step. */
+  ppe: PpeItem[];
+  lateEtaMinutes?: number;
+  clock?: () => number;
+}
+
+type Queued = { frame: Uint8Array; kind: FrameKind; type: BadgeFrame["type"] };
+
+export class Badge {
+  readonly queue: Queued[] = [];
+  dropped = 0;
+  private reportedDropped = 0;
+  private step: number;
+  private readonly counter: PersistentCounter;
+  private readonly clock: () => number;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private led!: five.Led;
+  private buzzer!: five.Pin;
+  private pendingPress: NodeJS.Timeout | undefined;
+  private held = false;
+  private draining = false;
+  private off: () => void = () => {};
+  readonly board: five.Board;
+  /** Last feedback pattern played (for display and tests). */
+  lastSignal: string | undefined;
+  sent = 0;
+
+  private constructor(private readonly opts: BadgeOptions) {
+    this.clock = opts.clock ?? Date.now;
+    this.counter = new PersistentCounter(join(opts.stateDir, "counter.json"));
+    this.step = readJson<{ step?: number }>(join(opts.stateDir, "step.json"), {}).step ?? 0;
+    this.board = new five.Board({
+      io: opts.io as never,
+      repl: false,
+      debug: false,
+      timeout: 30_000,
+    } as never);
+  }
+
+  static async start(opts: BadgeOptions): Promise<Badge> {
+    const b = new Badge(opts);
+    await boardReady(b.board);
+    b.attach();
+    return b;
+  }
+
+  get nextStep(): BadgeStep | undefined {
+    return BADGE_STEPS[this.step];
+  }
+
+  private attach(): void {
+    const { profile, radio, deviceId } = this.opts;
+    const board = this.board;
+    this.led = new five.Led({ pin: profile.led, board });
+    this.buzzer = new five.Pin({ pin: profile.buzzer, type: "digital", board } as never);
+    const button = new five.Button({
+      pin: profile.button,
+      isPullup: false,
+      board,
+      holdtime: profile.longPressMs,
+    });
+    button.on("hold", () => {
+      if (this.held) return;
+      this.held = true;
+      this.sos();
+    });
+    button.on("release", () => {
+      if (this.held) {
+        this.held = false;
+        return;
+      }
+      if (this.pendingPress) {
+        clearTimeout(this.pendingPress);
+        this.pendingPress = undefined;
+        this.lateNotice();
+        return;
+      }
+      this.pendingPress = setTimeout(() => {
+        this.pendingPress = undefined;
+        this.press();
+      }, profile.doublePressMs);
+    });
+    this.off = radio.onCommand(deviceId, (c) => this.command(c));
+    this.every(profile.presenceIntervalS * 1000, () => this.presence());
+    this.every(1000, () => this.drain());
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const t = setInterval(fn, ms);
+    this.timers.add(t);
+  }
+
+  private frame(build: (h: { badge: number; counter: number; time: number }) => BadgeFrame): Uint8Array {
+    return encodeFrame(
+      build({
+        badge: this.opts.badgeNo,
+        counter: this.counter.take(),
+        time: Math.floor(this.clock() / 1000),
+      }),
+      this.opts.key,
+    );
+  }
+
+  private enqueue(type: BadgeFrame["type"], frame: Uint8Array, kind: FrameKind): void {
+    if (this.queue.length >= this.opts.profile.queueLimit) {
+      this.queue.shift();
+      this.dropped++;
+    }
+    this.queue.push({ frame, kind, type });
+    void this.drain();
+  }
+
+  /** Sends queued frames in order while in range; stops at the first that does not go through. */
+  async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.queue.length > 0 && this.opts.radio.inRange(this.opts.badgeNo)) {
+        const head = this.queue[0] as Queued;
+        if (!(await this.opts.radio.send(this.opts.badgeNo, head.frame, head.kind))) break;
+        this.queue.shift();
+        this.sent++;
+      }
+      if (
+        this.queue.length === 0 &&
+        this.dropped > this.reportedDropped &&
+        this.opts.radio.inRange(this.opts.badgeNo)
+      ) {
+        const dropped = this.dropped;
+        const status = this.frame((h) => ({ type: "badge_status", ...h, queued: 0, dropped }));
+        if (await this.opts.radio.send(this.opts.badgeNo, status, "gatt")) this.reportedDropped = dropped;
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** A signed presence advert, only live and only with nothing older waiting. */
+  private presence(): void {
+    if (this.queue.length > 0 || !this.opts.radio.inRange(this.opts.badgeNo)) return;
+    const f = this.frame((h) => ({ type: "presence", ...h, battery: 90 }));
+    void this.opts.radio.send(this.opts.badgeNo, f, "advert");
+  }
+
+  // ---- the button ----
+
+  press(): void {
+    const step = this.nextStep;
+    if (step === undefined) return;
+    this.beep(60);
+    if (step === "gear_confirmed") {
+      this.enqueue(
+        step,
+        this.frame((h) => ({ type: "gear_confirmed", ...h, items: this.opts.ppe })),
+        "gatt",
+      );
+    } else {
+      this.enqueue(
+        step,
+        this.frame((h) => ({ type: step, ...h, battery: 90 })),
+        "advert",
+      );
+    }
+    this.step++;
+    writeAtomic(join(this.opts.stateDir, "step.json"), JSON.stringify({ step: this.step }));
+  }
+
+  lateNotice(): void {
+    this.beep(60, 2);
+    const eta = Math.floor(this.clock() / 1000) + (this.opts.lateEtaMinutes ?? 30) * 60;
+    this.enqueue(
+      "late_notice",
+      this.frame((h) => ({ type: "late_notice", ...h, eta, reason: "traffic" })),
+      "gatt",
+    );
+  }
+
+  sos(): void {
+    this.beep(500);
+    this.enqueue(
+      "sos",
+      this.frame((h) => ({ type: "sos", ...h, battery: 90 })),
+      "advert",
+    );
+  }
+
+  /** A new visit: the step sequence starts over. */
+  resetSteps(): void {
+    this.step = 0;
+    writeAtomic(join(this.opts.stateDir, "step.json"), JSON.stringify({ step: 0 }));
+  }
+
+  // ---- feedback ----
+
+  private beep(ms: number, times = 1): void {
+    for (let i = 0; i < times; i++) {
+      this.later(i * ms * 2, () => this.buzzer.high());
+      this.later(i * ms * 2 + ms, () => this.buzzer.low());
+    }
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  private command(c: DeviceCommand): void {
+    if (c.type !== "signal") return;
+    this.lastSignal = c.pattern;
+    const long = c.pattern === "cleanup_missing" || c.pattern === "alarm";
+    this.beep(long ? 400 : 100, Math.min(c.repeat, 5));
+    this.led.blink(long ? 150 : 300);
+    this.later(3000, () => this.led.stop().off());
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    if (this.pendingPress) clearTimeout(this.pendingPress);
+    this.off();
+  }
+}
