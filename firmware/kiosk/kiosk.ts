@@ -217,7 +217,8 @@ export class Kiosk {
         return;
       case "confirm_completion":
         this.resolved = true;
-        return this.askRating();
+        this.askRating();
+        return;
       case "rating":
         this.emitEvent({ type: "completion_confirmed", resolved: this.resolved, rating: this.rating });
         this.state = "working";
@@ -245,7 +246,8 @@ export class Kiosk {
         return;
       case "confirm_completion":
         this.resolved = false;
-        return this.askRating();
+        this.askRating();
+        return;
       case "rating":
         this.state = "confirm_completion";
         this.show("Job done?", "OK=yes  X=no");
