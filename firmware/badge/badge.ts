@@ -28,6 +28,8 @@ export interface BadgeOptions {
   ppe: PpeItem[];
   lateEtaMinutes?: number;
   clock?: () => number;
+  /** Battery level in percent (null: unknown), as the badge's fuel gauge reports it. */
+  battery?: () => number | null;
 }
 
 type Queued = { frame: Uint8Array; kind: FrameKind; type: BadgeFrame["type"] };
@@ -68,6 +70,10 @@ export class Badge {
     await boardReady(b.board);
     b.attach();
     return b;
+  }
+
+  private battery(): number | null {
+    return this.opts.battery ? this.opts.battery() : null;
   }
 
   get nextStep(): BadgeStep | undefined {
@@ -164,7 +170,7 @@ export class Badge {
   /** A signed presence advert, only live and only with nothing older waiting. */
   private presence(): void {
     if (this.queue.length > 0 || !this.opts.radio.inRange(this.opts.badgeNo)) return;
-    const f = this.frame((h) => ({ type: "presence", ...h, battery: 90 }));
+    const f = this.frame((h) => ({ type: "presence", ...h, battery: this.battery() }));
     void this.opts.radio.send(this.opts.badgeNo, f, "advert");
   }
 
@@ -183,7 +189,7 @@ export class Badge {
     } else {
       this.enqueue(
         step,
-        this.frame((h) => ({ type: step, ...h, battery: 90 })),
+        this.frame((h) => ({ type: step, ...h, battery: this.battery() })),
         "advert",
       );
     }
@@ -205,7 +211,7 @@ export class Badge {
     this.beep(500);
     this.enqueue(
       "sos",
-      this.frame((h) => ({ type: "sos", ...h, battery: 90 })),
+      this.frame((h) => ({ type: "sos", ...h, battery: this.battery() })),
       "advert",
     );
   }

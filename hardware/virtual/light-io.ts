@@ -102,8 +102,7 @@ export class LightIO extends EventEmitter {
     list.push(callback);
     this.readers.set(pin, list);
     this.pin(pin).report = 1;
-    const v = this.pin(pin).value;
-    setImmediate(() => callback(v));
+    setImmediate(() => callback(this.pin(pin).value));
     return this;
   }
 
