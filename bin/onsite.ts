@@ -28,7 +28,8 @@ program
   .option("--http-host <host>", "HTTP listen address (default 127.0.0.1)")
   .option("--http-port <port>", "HTTP port (default 8080; MQTT over WebSocket at /mqtt)", int("--http-port"))
   .option("--no-demo", "do not load the demo site or run virtual devices (a real install)")
-  .option("--demo-speed <n>", "demo script minutes per real minute (default 60)", int("--demo-speed"))
+  .option("--demo-speed <n>", "demo script minutes per real minute, 1..60 (default 60)", int("--demo-speed"))
+  .option("--emulate", "run the demo's first kiosk on an emulated Arduino Uno with the real StandardFirmata")
   .addOption(
     new Option("--log-level <level>", "log level").choices([
       "fatal",
@@ -58,6 +59,7 @@ program
     for (const [flag, key] of Object.entries(map))
       if (o[flag] !== undefined) overrides[key] = o[flag] as string | number;
     if (o.demo === false) overrides["demo.enabled"] = false;
+    if (o.emulate === true) overrides["demo.emulate"] = true;
     await runHub({
       ...(typeof o.config === "string" ? { file: o.config } : {}),
       env: process.env,
@@ -158,6 +160,55 @@ apiCommand("report", "CSV report of visits: arrival class, minutes late, gear, c
     if (o.output) writeFileSync(o.output, csv);
     else process.stdout.write(csv);
   });
+
+program
+  .command("sim")
+  .description(
+    "site simulator: runs engineers' badges and customers' kiosks (firmware on virtual boards) through RULES.md scenarios against a hub, then checks the hub's verdicts",
+  )
+  .option(
+    "--url <url>",
+    "hub HTTP base URL (env ONSITE_URL)",
+    process.env.ONSITE_URL ?? "http://127.0.0.1:8080",
+  )
+  .option("--mqtt <url>", "hub MQTT URL", process.env.ONSITE_MQTT_URL ?? "mqtt://127.0.0.1:1883")
+  .option("--token <token>", "admin API token (env ONSITE_TOKEN)", process.env.ONSITE_TOKEN)
+  .option("--speed <n>", "script minutes per real minute, 1..60", int("--speed"), 60)
+  .option("--seed <n>", "seed for timing jitter and names (printed; replay a run with it)", int("--seed"))
+  .option("--scenario <text...>", "only scenarios whose name contains this text")
+  .option("--emulate", "run the first kiosk on the emulated Uno with the real StandardFirmata")
+  .action(
+    async (o: {
+      url: string;
+      mqtt: string;
+      token?: string;
+      speed: number;
+      seed?: number;
+      scenario?: string[];
+      emulate?: boolean;
+    }) => {
+      if (!o.token) fail("an admin API token is required: --token or ONSITE_TOKEN");
+      if (o.speed < 1 || o.speed > 60) fail("--speed must be 1..60 (badge frames carry whole seconds)");
+      const { runSim } = await import("../firmware/sim/run.js");
+      const { SCENARIOS } = await import("../firmware/sim/scenarios.js");
+      const scenarios = o.scenario
+        ? SCENARIOS.filter((s) => o.scenario?.some((t) => s.name.includes(t)))
+        : SCENARIOS;
+      if (scenarios.length === 0)
+        fail(`no scenario matches; scenarios: ${SCENARIOS.map((s) => s.name).join("; ")}`);
+      const summary = await runSim({
+        httpUrl: o.url,
+        mqttUrl: o.mqtt,
+        token: o.token,
+        speed: o.speed,
+        seed: o.seed ?? Math.floor(Math.random() * 1_000_000),
+        scenarios,
+        emulate: o.emulate === true,
+        log: (l) => process.stdout.write(`${l}\n`),
+      });
+      process.exit(summary.ok ? 0 : 1);
+    },
+  );
 
 program
   .command("bench")

@@ -76,7 +76,11 @@ export class Announcer {
     );
     await this.publishSite(u.plan.siteId);
     const prompt = kioskPrompt(u.view, u.engineer, now);
-    const promptKey = prompt ? `${prompt.prompt}|${prompt.lines.join("|")}|${prompt.item ?? ""}` : "";
+    // A kiosk that just acted (a tap, a button) gets an answer even if the text did not change.
+    const kioskActions = u.view.timeline.filter((e) => e.source.kind === "kiosk").length;
+    const promptKey = prompt
+      ? `${prompt.prompt}|${prompt.lines.join("|")}|${prompt.item ?? ""}|${kioskActions}`
+      : "";
     if (prompt && this.lastPrompt.get(u.plan.id) !== promptKey) {
       this.lastPrompt.set(u.plan.id, promptKey);
       for (const kiosk of await store.devicesOf({ siteId: u.plan.siteId })) {

@@ -22,7 +22,9 @@ export async function runHub(sources: ConfigSources): Promise<Hub> {
         `  API docs: http://${config.http.host}:${hub.httpPort}/docs  ·  health: http://${config.http.host}:${hub.httpPort}/healthz\n\n`,
     );
   }
-  const demo = config.demo.enabled ? await startDemo(hub, { speed: config.demo.speed }) : undefined;
+  const demo = config.demo.enabled
+    ? await startDemo(hub, { speed: config.demo.speed, emulate: config.demo.emulate })
+    : undefined;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -76,8 +76,8 @@ export class Badge {
     return this.opts.battery ? this.opts.battery() : null;
   }
 
-  get nextStep(): BadgeStep | undefined {
-    return BADGE_STEPS[this.step];
+  get nextStep(): BadgeStep {
+    return BADGE_STEPS[this.step] ?? "arrival";
   }
 
   private attach(): void {
@@ -178,7 +178,6 @@ export class Badge {
 
   press(): void {
     const step = this.nextStep;
-    if (step === undefined) return;
     this.beep(60);
     if (step === "gear_confirmed") {
       this.enqueue(
@@ -193,8 +192,18 @@ export class Badge {
         "advert",
       );
     }
-    this.step++;
+    // After the departure the next press starts the next visit.
+    this.step = (this.step + 1) % BADGE_STEPS.length;
     writeAtomic(join(this.opts.stateDir, "step.json"), JSON.stringify({ step: this.step }));
+  }
+
+  /**
+   * The next visit begins: the step sequence starts again at arrival. The hub assigns visits to the
+   * badge (over GATT with the BLE backend); the simulator calls this at the start of a scenario.
+   */
+  startVisit(): void {
+    this.step = 0;
+    writeAtomic(join(this.opts.stateDir, "step.json"), JSON.stringify({ step: 0 }));
   }
 
   lateNotice(): void {
@@ -214,12 +223,6 @@ export class Badge {
       this.frame((h) => ({ type: "sos", ...h, battery: this.battery() })),
       "advert",
     );
-  }
-
-  /** A new visit: the step sequence starts over. */
-  resetSteps(): void {
-    this.step = 0;
-    writeAtomic(join(this.opts.stateDir, "step.json"), JSON.stringify({ step: 0 }));
   }
 
   // ---- feedback ----

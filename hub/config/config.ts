@@ -42,6 +42,8 @@ export const ConfigSchema = Type.Object(
         // Badge frames carry whole seconds: above 60 script minutes per real minute, steps a script
         // minute apart could share a second and be judged out of order.
         speed: Type.Number({ minimum: 1, maximum: 60, description: "a number 1..60" }),
+        /** Run the demo's first kiosk on the emulated Uno (real StandardFirmata; about one core). */
+        emulate: Type.Boolean({ description: "true or false" }),
       },
       { additionalProperties: false },
     ),
@@ -73,7 +75,7 @@ export const DEFAULT_CONFIG: HubConfig = {
   mqtt: { host: "127.0.0.1", port: 1883, maxPayloadBytes: 16_384, ratePerSecond: 50, rateBurst: 500 },
   http: { host: "127.0.0.1", port: 8080 },
   store: { sync: "full" },
-  demo: { enabled: true, speed: 60 },
+  demo: { enabled: true, speed: 60, emulate: false },
   log: { level: "info" },
   rules: { lateDataThresholdMs: 60_000, tickMs: 5_000 },
 };

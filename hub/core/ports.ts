@@ -25,7 +25,8 @@ export class ManualClock implements Clock {
   }
 }
 
-export type DeviceKind = "badge" | "kiosk" | "gateway";
+/** Stored device kinds; "operator" is the in-memory stand-in for events staff record through the API. */
+export type DeviceKind = "badge" | "kiosk" | "gateway" | "operator";
 
 export interface DeviceRecord {
   id: string;
@@ -117,6 +118,8 @@ export interface Store {
   /** Appends events and device state in one transaction; per event, true if new, false if a duplicate. */
   commitEvents(events: StoredEvent[], devices: DeviceStateUpdate[]): Promise<boolean[]>;
   eventsOfVisit(visitId: string): Promise<StoredEvent[]>;
+  /** Highest counter stored for a device (-1: none). */
+  maxCounter(device: string): Promise<number>;
   countEvents(): Promise<number>;
 
   putViews(views: Array<{ view: VisitView; projectedAt: number }>): Promise<void>;

@@ -141,6 +141,56 @@ export class Ingest {
     return this.accept(event, device, boundary, this.deps.clock.now());
   }
 
+  /**
+   * An event staff record through the API for a visit (a late notice taken by phone, the engineer's
+   * service report from the app). It gets an operator device id and the next counter of that id.
+   */
+  async submitOperatorEvent(
+    body: Record<string, unknown>,
+    user: string,
+    visitId: string,
+  ): Promise<IngestOutcome> {
+    const id = `op-${user
+      .toLowerCase()
+      .replace(/[^a-z0-9_-]/g, "-")
+      .slice(0, 60)}`;
+    let device = this.devices.get(id);
+    if (!device) {
+      const highest = await this.deps.store.maxCounter(id);
+      device = {
+        id,
+        kind: "operator",
+        engineerId: null,
+        siteId: null,
+        badgeNo: null,
+        rfidTag: null,
+        passwordHash: "",
+        sealedKey: null,
+        createdAt: this.deps.clock.now(),
+        revokedAt: null,
+        clockOffsetMs: 0,
+        lastSeenAt: null,
+        replay: { highest, seen: highest < 0 ? 0n : 1n },
+      };
+      this.devices.set(id, device);
+    }
+    const event = {
+      ...body,
+      v: 1,
+      device: id,
+      counter: device.replay.highest + 1,
+      time: this.deps.clock.now(),
+      visit: visitId,
+    };
+    let parsed: DeviceEvent;
+    try {
+      parsed = parseEvent(event);
+    } catch (e) {
+      return this.refuse("http", e, id);
+    }
+    return this.accept(parsed, device, "http", this.deps.clock.now());
+  }
+
   /** Badge frames relayed by a gateway: each verified with the badge's own key. */
   async submitFrames(gatewayId: string, payload: Uint8Array | string): Promise<IngestOutcome[]> {
     let batch: ReturnType<typeof decodeGatewayFramesPayload>;

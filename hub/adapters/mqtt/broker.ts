@@ -142,7 +142,7 @@ export class MqttBroker {
       return true;
     }
     const device = await this.deps.ingest.device(username);
-    if (!device || !verifySecret(secret, device.passwordHash)) {
+    if (!device || device.kind === "operator" || !verifySecret(secret, device.passwordHash)) {
       this.refuse("bad_credentials", { client: client.id, username });
       throw authError("bad user name or password", 4);
     }

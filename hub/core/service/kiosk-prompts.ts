@@ -46,6 +46,9 @@ export function kioskPrompt(view: VisitView, engineer: Engineer, now: number): D
     if (view.gear.missing.length > 0) return show("gear_pending", "Please wait:", "PPE check");
     return show("checked_in", "Checked in", "Thank you");
   }
-  if (view.arrival) return show("checkin_confirm", `${engineer.name}`, `${arrivalText(view)} OK?`);
+  // The customer is asked only once the engineer has tapped the badge at the kiosk.
+  if (view.arrival && view.checkinRequestedAt !== null) {
+    return show("checkin_confirm", `${engineer.name}`, `${arrivalText(view)} OK?`);
+  }
   return undefined;
 }

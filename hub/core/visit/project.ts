@@ -43,6 +43,7 @@ export function emptyView(ctx: VisitContext): VisitView {
     arrival: null,
     advanceNotice: null,
     kitChecked: null,
+    checkinRequestedAt: null,
     checkin: null,
     gear: {
       required: [...site.requiredPpe],
@@ -124,7 +125,9 @@ class VisitFold {
         if (this.view.arrival === null) this.arrive(at, "kiosk_tap", ref);
         // Tapping out at the kiosk after the work is the goodbye (RULES.md step 12).
         if (this.view.workStartedAt !== null) return this.depart(at, "kiosk_tap", ref);
-        return this.view.checkin?.consent ? redundant("already checked in") : applied;
+        if (this.view.checkin?.consent) return redundant("already checked in");
+        this.view.checkinRequestedAt = at;
+        return applied;
       case "checkin_confirmed":
         return this.checkin(e, at, ref);
       case "gear_confirmed":

@@ -103,6 +103,8 @@ export interface VisitView {
   /** The first late notice that reached the hub before the window closed. */
   advanceNotice: { receivedAt: number; eta: number; reason: string; evidence: EventRef } | null;
   kitChecked: { at: number; complete: boolean; missing: string[] } | null;
+  /** When the engineer last tapped the badge at the kiosk (the kiosk then asks the customer). */
+  checkinRequestedAt: number | null;
   checkin: { at: number; consent: boolean; refusedReason?: "customer" | "unqualified" } | null;
   gear: { required: PpeItem[]; confirmed: PpeItem[]; missing: PpeItem[]; completeAt: number | null };
   workStartedAt: number | null;

@@ -41,6 +41,16 @@ const VisitQuerySchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** What staff may record for a visit through the API. */
+const OPERATOR_EVENTS = [
+  "late_notice",
+  "kit_checked",
+  "completion_submitted",
+  "arrival",
+  "departure",
+  "sos",
+] as const;
+
 type VisitQuery = { day?: string; site?: string; engineer?: string; state?: string };
 
 export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
@@ -204,6 +214,35 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
         .type("text/csv; charset=utf-8")
         .header("content-disposition", 'attachment; filename="visits.csv"')
         .send(csv);
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: Record<string, unknown> & { type: string } }>(
+    "/api/v1/visits/:id/events",
+    {
+      config: { roles: ["admin", "dispatcher"] },
+      schema: {
+        tags: ["visits"],
+        description:
+          "Record an event for a visit on someone's behalf: a late notice taken by phone, the engineer's service report from the app, a manual arrival or departure. Customer confirmations come only from the site's kiosk.",
+        params: IdParams,
+        body: Type.Object(
+          { type: Type.Union(OPERATOR_EVENTS.map((t) => Type.Literal(t))) },
+          { additionalProperties: true },
+        ),
+      },
+    },
+    async (req, reply) => {
+      const plan = await store.getVisit(req.params.id);
+      if (!plan) throw new CatalogError("id", `no visit ${req.params.id}`, 404);
+      const outcome = await ctx.ingest.submitOperatorEvent(req.body, req.principal?.name ?? "api", plan.id);
+      if (outcome.status === "rejected") {
+        return reply
+          .code(400)
+          .send({ error: "bad_request", field: outcome.field ?? "body", message: outcome.message });
+      }
+      await ctx.ingest.settle();
+      return reply.code(201).send(outcome);
     },
   );
 

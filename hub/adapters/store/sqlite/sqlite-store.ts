@@ -142,6 +142,9 @@ export class SqliteStore implements Store {
         "SELECT seq, visit_id, hub_time, clock_offset_ms, source, body FROM events WHERE visit_id = ? ORDER BY seq",
       ),
       countEvents: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM events"),
+      maxCounter: db.prepare<[string], { m: number | null }>(
+        "SELECT max(counter) AS m FROM events WHERE device = ?",
+      ),
       putView: db.prepare(`INSERT INTO views (visit_id, doc, last_seq, projected_at)
           VALUES (?, ?, (SELECT coalesce(max(seq), 0) FROM events WHERE visit_id = ?), ?)
         ON CONFLICT(visit_id) DO UPDATE SET doc = excluded.doc, last_seq = excluded.last_seq,
@@ -343,6 +346,9 @@ export class SqliteStore implements Store {
       clockOffsetMs: r.clock_offset_ms,
       visitId: r.visit_id,
     }));
+  }
+  async maxCounter(device: string): Promise<number> {
+    return this.stmt.maxCounter.get(device)?.m ?? -1;
   }
   async countEvents(): Promise<number> {
     return this.stmt.countEvents.get()?.n ?? 0;
