@@ -3,6 +3,7 @@
  * (root and apt-get, as on CI); otherwise stops with exactly what is missing and how to install it.
  */
 import { execFileSync, spawnSync } from "node:child_process";
+import { ensureStandardFirmata } from "../../hardware/virtual/firmata-hex.js";
 
 /** command → Debian package that provides it */
 export const REQUIRED: Record<string, string> = {
@@ -13,6 +14,8 @@ export const REQUIRED: Record<string, string> = {
 const has = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
 
 export default function setup(): void {
+  // The real StandardFirmata for the emulated Uno: fetched from the npm registry once, sha256-pinned.
+  ensureStandardFirmata();
   const missing = [
     ...new Set(
       Object.entries(REQUIRED)

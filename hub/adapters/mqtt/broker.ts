@@ -247,11 +247,14 @@ export class MqttBroker {
   }
 
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => {
+    // Stop accepting first, then close the clients (aedes), then wait for the listener to finish:
+    // the server's close waits for open connections, which only aedes can end.
+    const serverClosed = new Promise<void>((resolve) => {
       if (this.server) this.server.close(() => resolve());
       else resolve();
     });
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
+    await serverClosed;
   }
 }
 
