@@ -149,19 +149,21 @@ export class Ingest {
     body: Record<string, unknown>,
     user: string,
     visitId: string,
+    as: { kind: "operator" } | { kind: "kiosk"; siteId: string } = { kind: "operator" },
   ): Promise<IngestOutcome> {
-    const id = `op-${user
+    const name = user
       .toLowerCase()
       .replace(/[^a-z0-9_-]/g, "-")
-      .slice(0, 60)}`;
+      .slice(0, 60);
+    const id = as.kind === "kiosk" ? name : `op-${name}`;
     let device = this.devices.get(id);
     if (!device) {
       const highest = await this.deps.store.maxCounter(id);
       device = {
         id,
-        kind: "operator",
+        kind: as.kind,
         engineerId: null,
-        siteId: null,
+        siteId: as.kind === "kiosk" ? as.siteId : null,
         badgeNo: null,
         rfidTag: null,
         passwordHash: "",

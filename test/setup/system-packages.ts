@@ -9,6 +9,7 @@ import { ensureStandardFirmata } from "../../hardware/virtual/firmata-hex.js";
 export const REQUIRED: Record<string, string> = {
   mosquitto_pub: "mosquitto-clients",
   mosquitto_sub: "mosquitto-clients",
+  chromium: "chromium",
 };
 
 const has = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
@@ -16,6 +17,10 @@ const has = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`], { stdi
 export default function setup(): void {
   // The real StandardFirmata for the emulated Uno: fetched from the npm registry once, sha256-pinned.
   ensureStandardFirmata();
+  // The dashboard and kiosk screen the browser tests load, built as `npm run build` does.
+  execFileSync("npx", ["vite", "build", "--config", "web/vite.config.ts", "--logLevel", "warn"], {
+    stdio: "inherit",
+  });
   const missing = [
     ...new Set(
       Object.entries(REQUIRED)

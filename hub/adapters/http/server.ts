@@ -14,7 +14,9 @@ import type { MqttBroker } from "../mqtt/broker.js";
 import { authHook } from "./auth.js";
 import { catalogRoutes } from "./routes/catalog.js";
 import { deviceRoutes } from "./routes/devices.js";
+import { kioskRoutes } from "./routes/kiosk.js";
 import { streamRoutes } from "./routes/stream.js";
+import { webRoutes } from "./web.js";
 
 export interface HttpServer {
   app: FastifyInstance;
@@ -104,6 +106,8 @@ export async function createHttpServer(ctx: HubContext, broker: MqttBroker): Pro
 
   catalogRoutes(app, ctx);
   deviceRoutes(app, ctx);
+  kioskRoutes(app, ctx);
+  await webRoutes(app);
   const stopStream = streamRoutes(app, ctx);
 
   return {

@@ -155,7 +155,7 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
         const view = await currentView(plan);
         if (req.query.state && view.state !== req.query.state) continue;
         const { timeline: _t, ...summary } = view;
-        rows.push(summary);
+        rows.push({ ...summary, alarmAcks: (await store.alarmAcks(plan.id)).map((a) => a.alarmAt) });
       }
       return rows;
     },
@@ -260,7 +260,12 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
       const plan = await store.getVisit(req.params.id);
       if (!plan) throw new CatalogError("id", `no visit ${req.params.id}`, 404);
       const view = await currentView(plan);
-      if (!view.alarms.some((a) => a.at === req.body.alarmAt))
+      // Alarms a supervisor acknowledges: SOS, and a departure without clean-up sign-off.
+      const alarmTimes = [
+        ...view.alarms.map((a) => a.at),
+        ...view.violations.filter((v) => v.kind === "departed_without_cleanup").map((v) => v.at),
+      ];
+      if (!alarmTimes.includes(req.body.alarmAt))
         throw new CatalogError("alarmAt", "no such alarm on this visit", 404);
       const by = req.principal?.name ?? "unknown";
       await store.putAlarmAck({ visitId: plan.id, alarmAt: req.body.alarmAt, by, at: clock.now() });

@@ -1,0 +1,14 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vite";
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+export default defineConfig({
+  root: here("."),
+  base: "/",
+  build: {
+    outDir: here("../dist/web"),
+    emptyOutDir: true,
+    rollupOptions: { input: { dashboard: here("index.html"), kiosk: here("kiosk.html") } },
+  },
+});
