@@ -19,14 +19,11 @@ describe("supervisor dashboard in Chromium", { timeout: 60_000 }, () => {
   let kioskToken: string;
   let dispatcher: string;
   const n = new Map<string, number>();
-  const ev = (device: string, body: Record<string, unknown>) =>
-    ({
-      v: 1,
-      device,
-      counter: (n.set(device, (n.get(device) ?? 0) + 1), n.get(device)),
-      time: Date.now(),
-      ...body,
-    }) as DeviceEvent;
+  const ev = (device: string, body: Record<string, unknown>) => {
+    const counter = (n.get(device) ?? 0) + 1;
+    n.set(device, counter);
+    return { v: 1, device, counter, time: Date.now(), ...body } as DeviceEvent;
+  };
 
   beforeAll(async () => {
     dir = tempDir();
@@ -102,9 +99,11 @@ describe("supervisor dashboard in Chromium", { timeout: 60_000 }, () => {
       await send(client, event);
       const t0 = Date.now();
       await page.waitForFunction(
-        (s) => document.querySelector('tr[data-visit="V1"] .state')?.textContent === s,
-        expected,
-        { timeout: 1000 },
+        `document.querySelector('tr[data-visit="V1"] .state')?.textContent === ${JSON.stringify(expected)}`,
+        undefined,
+        {
+          timeout: 1000,
+        },
       );
       return Date.now() - t0;
     };
@@ -144,12 +143,11 @@ describe("supervisor dashboard in Chromium", { timeout: 60_000 }, () => {
     await send(badge, ev("badge-1", { type: "departure", source: "ble" }));
     await page.waitForSelector(".alarm.departed_without_cleanup", { timeout: 1000 });
     await page.waitForFunction(
-      () =>
-        document
-          .querySelector('tr[data-visit="V1"] .violations')
-          ?.textContent?.includes("departed_without_cleanup"),
+      `document.querySelector('tr[data-visit="V1"] .violations')?.textContent?.includes("departed_without_cleanup")`,
       undefined,
-      { timeout: 1000 },
+      {
+        timeout: 1000,
+      },
     );
     const first = await page.locator(".alarms .alarm").first().getAttribute("class");
     expect(first).toContain("sos");
