@@ -19,7 +19,7 @@ export async function runHub(sources: ConfigSources): Promise<Hub> {
   if (hub.adminToken) {
     process.stdout.write(
       `\n  First start: an admin API token was created. It is shown only this once:\n\n    ${hub.adminToken}\n\n` +
-        `  API docs: http://${config.http.host}:${hub.httpPort}/docs  ·  health: http://${config.http.host}:${hub.httpPort}/healthz\n\n`,
+        `  Dashboard: http://${config.http.host}:${hub.httpPort}/  ·  API docs: http://${config.http.host}:${hub.httpPort}/docs  ·  health: /healthz\n\n`,
     );
   }
   const demo = config.demo.enabled

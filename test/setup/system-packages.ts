@@ -5,14 +5,16 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { ensureStandardFirmata } from "../../hardware/virtual/firmata-hex.js";
 
-/** command → Debian package that provides it */
-export const REQUIRED: Record<string, string> = {
-  mosquitto_pub: "mosquitto-clients",
-  mosquitto_sub: "mosquitto-clients",
-  chromium: "chromium",
-};
+/** What the suites need: a shell check that passes when present → the Debian package that provides it. */
+export const REQUIRED: Array<{ what: string; check: string; pkg: string }> = [
+  { what: "mosquitto_pub", check: "command -v mosquitto_pub", pkg: "mosquitto-clients" },
+  { what: "mosquitto_sub", check: "command -v mosquitto_sub", pkg: "mosquitto-clients" },
+  { what: "chromium", check: "command -v chromium", pkg: "chromium" },
+  // Chinese glyphs in the kiosk and dashboard screenshots.
+  { what: "a CJK font", check: "fc-list :lang=zh | grep -q .", pkg: "fonts-wqy-zenhei" },
+];
 
-const has = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
+const has = (check: string) => spawnSync("sh", ["-c", check], { stdio: "ignore" }).status === 0;
 
 export default function setup(): void {
   // The real StandardFirmata for the emulated Uno: fetched from the npm registry once, sha256-pinned.
@@ -21,16 +23,10 @@ export default function setup(): void {
   execFileSync("npx", ["vite", "build", "--config", "web/vite.config.ts", "--logLevel", "warn"], {
     stdio: "inherit",
   });
-  const missing = [
-    ...new Set(
-      Object.entries(REQUIRED)
-        .filter(([cmd]) => !has(cmd))
-        .map(([, pkg]) => pkg),
-    ),
-  ];
+  const missing = [...new Set(REQUIRED.filter((r) => !has(r.check)).map((r) => r.pkg))];
   if (missing.length === 0) return;
   const root = process.getuid?.() === 0;
-  if (root && has("apt-get")) {
+  if (root && has("command -v apt-get")) {
     process.stderr.write(`[setup] installing Debian packages: ${missing.join(" ")}\n`);
     const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
     execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
@@ -38,7 +34,7 @@ export default function setup(): void {
       stdio: "inherit",
       env,
     });
-    const still = Object.keys(REQUIRED).filter((cmd) => !has(cmd));
+    const still = REQUIRED.filter((r) => !has(r.check)).map((r) => r.what);
     if (still.length === 0) return;
     throw new Error(`[setup] still missing after apt-get: ${still.join(", ")}`);
   }
