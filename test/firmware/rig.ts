@@ -19,6 +19,8 @@ export interface KioskRig {
   tap(tag: string, split?: boolean): void;
   lcd(): string;
   waitLcd(re: RegExp, ms?: number): Promise<string>;
+  /** Until the display shows exactly what the program last printed. */
+  waitSettled(ms?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -67,7 +69,13 @@ export async function startKioskRig(
       port.emitData(Buffer.concat([Buffer.from("noise"), frame.subarray(0, 5)]));
       setTimeout(() => port.emitData(frame.subarray(5)), 30);
     },
-    waitLcd: (re, ms = 8000) =>
+    waitSettled: async (ms = 20_000) => {
+      await eventually(
+        () => lcd() === kiosk.screen.lines.map((l) => l.slice(0, 16).trimEnd()).join("\n"),
+        ms,
+      );
+    },
+    waitLcd: (re, ms = 20_000) =>
       eventually(() => (re.test(lcd()) ? lcd() : undefined), ms).catch((e: Error) => {
         throw new Error(
           `${e.message}: LCD ${JSON.stringify(lcd())}, kiosk ${kiosk.state} showing ${JSON.stringify(kiosk.screen.lines)}`,
