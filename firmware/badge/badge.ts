@@ -9,7 +9,7 @@ import { join } from "node:path";
 import five from "johnny-five";
 import type { BadgeProfile } from "../../hardware/profiles/badge.js";
 import { type BadgeFrame, type DeviceCommand, encodeFrame, type PpeItem } from "../../protocol/index.js";
-import { boardReady } from "../common/board.js";
+import { beep, boardReady, newBoard, Timers } from "../common/board.js";
 import { PersistentCounter, readJson, writeAtomic } from "../common/persist.js";
 import type { BadgeRadio, FrameKind } from "./radio.js";
 
@@ -41,7 +41,7 @@ export class Badge {
   private step: number;
   private readonly counter: PersistentCounter;
   private readonly clock: () => number;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Timers();
   private led!: five.Led;
   private buzzer!: five.Pin;
   private pendingPress: NodeJS.Timeout | undefined;
@@ -57,12 +57,7 @@ export class Badge {
     this.clock = opts.clock ?? Date.now;
     this.counter = new PersistentCounter(join(opts.stateDir, "counter.json"));
     this.step = readJson<{ step?: number }>(join(opts.stateDir, "step.json"), {}).step ?? 0;
-    this.board = new five.Board({
-      io: opts.io as never,
-      repl: false,
-      debug: false,
-      timeout: 30_000,
-    } as never);
+    this.board = newBoard(opts.io);
   }
 
   static async start(opts: BadgeOptions): Promise<Badge> {
@@ -113,13 +108,8 @@ export class Badge {
       }, profile.doublePressMs);
     });
     this.off = radio.onCommand(deviceId, (c) => this.command(c));
-    this.every(profile.presenceIntervalS * 1000, () => this.presence());
-    this.every(1000, () => this.drain());
-  }
-
-  private every(ms: number, fn: () => void): void {
-    const t = setInterval(fn, ms);
-    this.timers.add(t);
+    this.timers.every(profile.presenceIntervalS * 1000, () => this.presence());
+    this.timers.every(1000, () => this.drain());
   }
 
   private frame(build: (h: { badge: number; counter: number; time: number }) => BadgeFrame): Uint8Array {
@@ -228,18 +218,7 @@ export class Badge {
   // ---- feedback ----
 
   private beep(ms: number, times = 1): void {
-    for (let i = 0; i < times; i++) {
-      this.later(i * ms * 2, () => this.buzzer.high());
-      this.later(i * ms * 2 + ms, () => this.buzzer.low());
-    }
-  }
-
-  private later(ms: number, fn: () => void): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, ms);
-    this.timers.add(t);
+    beep(this.timers, this.buzzer, ms, times);
   }
 
   private command(c: DeviceCommand): void {
@@ -248,11 +227,11 @@ export class Badge {
     const long = c.pattern === "cleanup_missing" || c.pattern === "alarm";
     this.beep(long ? 400 : 100, Math.min(c.repeat, 5));
     this.led.blink(long ? 150 : 300);
-    this.later(3000, () => this.led.stop().off());
+    this.timers.later(3000, () => this.led.stop().off());
   }
 
   async stop(): Promise<void> {
-    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
     if (this.pendingPress) clearTimeout(this.pendingPress);
     this.off();
   }

@@ -9,7 +9,7 @@ import type { Readable } from "node:stream";
 import five from "johnny-five";
 import type { KioskProfile } from "../../hardware/profiles/kiosk.js";
 import type { DeviceCommand, DeviceEvent } from "../../protocol/index.js";
-import { boardReady } from "../common/board.js";
+import { beep, boardReady, newBoard, Timers } from "../common/board.js";
 import { PersistentCounter } from "../common/persist.js";
 import { KioskLink } from "./link.js";
 import { Rdm6300Parser } from "./rdm6300.js";
@@ -57,7 +57,7 @@ export class Kiosk {
   private green!: five.Led;
   private red!: five.Led;
   private buzzer!: five.Pin;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Timers();
   readonly screen: Screen = { lines: ["", ""] };
   /** Button presses seen, by button (diagnostics; the simulator waits on it). */
   readonly presses = { confirm: 0, decline: 0, next: 0 };
@@ -78,12 +78,7 @@ export class Kiosk {
       stateDir: opts.stateDir,
     });
     this.rfid = new Rdm6300Parser(1500, this.clock);
-    this.board = new five.Board({
-      io: opts.io as never,
-      repl: false,
-      debug: false,
-      timeout: 30_000,
-    } as never);
+    this.board = newBoard(opts.io);
   }
 
   static async start(opts: KioskOptions): Promise<Kiosk> {
@@ -124,7 +119,7 @@ export class Kiosk {
     this.rfid.on("data", (tag: string) => this.tap(tag));
     this.link.on("command", (c) => this.command(c));
     this.link.start();
-    this.every(this.opts.heartbeatMs ?? 30_000, () => this.heartbeat());
+    this.timers.every(this.opts.heartbeatMs ?? 30_000, () => this.heartbeat());
     this.idle();
   }
 
@@ -137,23 +132,7 @@ export class Kiosk {
   }
 
   private beep(ms: number, times = 1): void {
-    for (let i = 0; i < times; i++) {
-      this.later(i * ms * 2, () => this.buzzer.high());
-      this.later(i * ms * 2 + ms, () => this.buzzer.low());
-    }
-  }
-
-  private later(ms: number, fn: () => void): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, ms);
-    this.timers.add(t);
-  }
-
-  private every(ms: number, fn: () => void): void {
-    const t = setInterval(fn, ms);
-    this.timers.add(t);
+    beep(this.timers, this.buzzer, ms, times);
   }
 
   private leds(green: boolean, red: boolean): void {
@@ -242,7 +221,7 @@ export class Kiosk {
         this.state = "done";
         this.leds(false, true);
         this.show("Entry declined", "Thank you");
-        this.later(5000, () => this.idle());
+        this.timers.later(5000, () => this.idle());
         return;
       case "confirm_completion":
         this.resolved = false;
@@ -314,7 +293,7 @@ export class Kiosk {
         this.state = "done";
         this.leds(c.prompt !== "checkin_refused", c.prompt === "checkin_refused");
         this.show(l1, l2);
-        this.later(5000, () => {
+        this.timers.later(5000, () => {
           if (this.state === "done") this.idle();
         });
         return;
@@ -326,7 +305,7 @@ export class Kiosk {
   }
 
   async stop(): Promise<void> {
-    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
     this.opts.rfid.unpipe(this.rfid);
     await this.link.close();
   }
