@@ -10,6 +10,7 @@ import type { Store } from "../core/ports.js";
 import { resolveWindow, TimeError, toSiteIso } from "../core/time.js";
 import type { VisitView } from "../core/visit/types.js";
 import { CsvError, parseCsv, toCsv } from "./csv.js";
+import { InputError } from "./errors.js";
 
 export const CreateVisitSchema = Type.Object(
   {
@@ -32,32 +33,20 @@ export const CreateVisitSchema = Type.Object(
 );
 export type CreateVisit = Static<typeof CreateVisitSchema>;
 
-export class CatalogError extends Error {
-  override readonly name = "CatalogError";
-  constructor(
-    readonly field: string,
-    message: string,
-    readonly status: 400 | 404 | 409 = 400,
-  ) {
-    super(`${field}: ${message}`);
-  }
-}
-
 let sequence = 0;
 const newVisitId = (now: number) =>
   `V-${now.toString(36).toUpperCase()}-${(sequence++ % 1296).toString(36).toUpperCase().padStart(2, "0")}`;
 
 export async function planVisit(store: Store, req: CreateVisit, now: number): Promise<VisitPlan> {
   const site = await store.getSite(req.siteId);
-  if (!site) throw new CatalogError("siteId", `no site ${req.siteId}`, 404);
+  if (!site) throw new InputError("siteId", `no site ${req.siteId}`, 404);
   if (!(await store.getEngineer(req.engineerId)))
-    throw new CatalogError("engineerId", `no engineer ${req.engineerId}`, 404);
+    throw new InputError("engineerId", `no engineer ${req.engineerId}`, 404);
   try {
     const window = resolveWindow(req.window.from, req.window.to, site.timeZone);
     return { id: req.id ?? newVisitId(now), siteId: site.id, engineerId: req.engineerId, window };
   } catch (e) {
-    if (e instanceof TimeError)
-      throw new CatalogError(e.field ?? "window", e.message.replace(/^[^:]+: /, ""));
+    if (e instanceof TimeError) throw new InputError(e.field ?? "window", e.message.replace(/^[^:]+: /, ""));
     throw e;
   }
 }
@@ -65,7 +54,7 @@ export async function planVisit(store: Store, req: CreateVisit, now: number): Pr
 export async function createVisit(store: Store, req: CreateVisit, now: number): Promise<VisitPlan> {
   const plan = await planVisit(store, req, now);
   const [inserted] = await store.insertVisits([plan]);
-  if (!inserted) throw new CatalogError("id", `visit ${plan.id} already exists`, 409);
+  if (!inserted) throw new InputError("id", `visit ${plan.id} already exists`, 409);
   return plan;
 }
 
@@ -153,7 +142,7 @@ export async function importVisitsCsv(store: Store, text: string, now: number): 
       seen.add(id);
       plans.push({ line: row.line, plan });
     } catch (e) {
-      if (!(e instanceof CatalogError)) throw e;
+      if (!(e instanceof InputError)) throw e;
       const field =
         { siteId: "site_id", engineerId: "engineer_id", "window.from": "from", "window.to": "to" }[e.field] ??
         e.field;

@@ -7,6 +7,7 @@ import { type Static, Type } from "@sinclair/typebox";
 import { DeviceId, EntityId, INITIAL_REPLAY_STATE, toHex } from "../../protocol/index.js";
 import type { ApiToken, Clock, DeviceRecord, Role, Store } from "../core/ports.js";
 import { hashSecret, type KeyVault, newSecret, tokenDigest } from "../security/secrets.js";
+import { InputError } from "./errors.js";
 
 export const ProvisionRequestSchema = Type.Object(
   {
@@ -29,17 +30,6 @@ export interface Provisioned {
   key?: string;
 }
 
-export class ProvisionError extends Error {
-  override readonly name = "ProvisionError";
-  constructor(
-    readonly field: string,
-    message: string,
-    readonly status: 400 | 404 | 409 = 400,
-  ) {
-    super(`${field}: ${message}`);
-  }
-}
-
 export class Provisioning {
   constructor(
     private readonly deps: { store: Store; vault: KeyVault; clock: Clock; onChange?: (id: string) => void },
@@ -49,24 +39,23 @@ export class Provisioning {
     const { store, vault, clock } = this.deps;
     const existing = await store.getDevice(req.id);
     if (existing && existing.revokedAt === null)
-      throw new ProvisionError("id", `device ${req.id} already exists`, 409);
+      throw new InputError("id", `device ${req.id} already exists`, 409);
     if (req.kind === "badge") {
-      if (!req.engineerId) throw new ProvisionError("engineerId", "a badge must be bound to an engineer");
+      if (!req.engineerId) throw new InputError("engineerId", "a badge must be bound to an engineer");
       if (!(await store.getEngineer(req.engineerId)))
-        throw new ProvisionError("engineerId", `no engineer ${req.engineerId}`, 404);
+        throw new InputError("engineerId", `no engineer ${req.engineerId}`, 404);
     } else {
-      if (!req.siteId) throw new ProvisionError("siteId", `a ${req.kind} must be bound to a site`);
-      if (!(await store.getSite(req.siteId)))
-        throw new ProvisionError("siteId", `no site ${req.siteId}`, 404);
+      if (!req.siteId) throw new InputError("siteId", `a ${req.kind} must be bound to a site`);
+      if (!(await store.getSite(req.siteId))) throw new InputError("siteId", `no site ${req.siteId}`, 404);
     }
     if (req.rfidTag && (await store.findBadge({ rfidTag: req.rfidTag })))
-      throw new ProvisionError("rfidTag", "tag already in use", 409);
+      throw new InputError("rfidTag", "tag already in use", 409);
     let badgeNo: number | null = null;
     let key: Uint8Array | null = null;
     if (req.kind === "badge") {
       badgeNo = req.badgeNo ?? randomInt(1, 0xffff_ffff);
       if (await store.findBadge({ badgeNo }))
-        throw new ProvisionError("badgeNo", "badge number already in use", 409);
+        throw new InputError("badgeNo", "badge number already in use", 409);
       key = new Uint8Array(randomBytes(16));
     }
     const password = newSecret();
@@ -92,7 +81,7 @@ export class Provisioning {
 
   async revoke(id: string): Promise<DeviceRecord> {
     const d = await this.deps.store.getDevice(id);
-    if (!d) throw new ProvisionError("id", `no device ${id}`, 404);
+    if (!d) throw new InputError("id", `no device ${id}`, 404);
     if (d.revokedAt === null) {
       d.revokedAt = this.deps.clock.now();
       await this.deps.store.putDevice(d);
@@ -107,7 +96,7 @@ export class Provisioning {
     siteId: string | null = null,
   ): Promise<{ token: string; record: ApiToken }> {
     if (role === "kiosk" && (siteId === null || !(await this.deps.store.getSite(siteId)))) {
-      throw new ProvisionError("siteId", "a kiosk token needs an existing site");
+      throw new InputError("siteId", "a kiosk token needs an existing site");
     }
     const token = randomBytes(32).toString("base64url");
     const record: ApiToken = {

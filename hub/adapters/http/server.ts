@@ -7,8 +7,7 @@ import swaggerUi from "@fastify/swagger-ui";
 import websocket from "@fastify/websocket";
 import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import { createWebSocketStream } from "ws";
-import { CatalogError } from "../../admin/catalog.js";
-import { ProvisionError } from "../../admin/provisioning.js";
+import { InputError } from "../../admin/errors.js";
 import type { HubContext } from "../../context.js";
 import type { MqttBroker } from "../mqtt/broker.js";
 import { authHook } from "./auth.js";
@@ -70,7 +69,7 @@ export async function createHttpServer(ctx: HubContext, broker: MqttBroker): Pro
       ctx.log.warn({ url: req.url.split("?")[0], message }, "http body refused");
       return reply.code(400).send({ error: "bad_request", field, message });
     }
-    if (err instanceof CatalogError || err instanceof ProvisionError) {
+    if (err instanceof InputError || err instanceof InputError) {
       refused("invalid", err.status, err.field);
       return reply.code(err.status).send({
         error: err.status === 404 ? "not_found" : err.status === 409 ? "conflict" : "bad_request",

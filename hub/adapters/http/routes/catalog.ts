@@ -5,13 +5,13 @@ import type { FastifyInstance } from "fastify";
 import { DateTime } from "luxon";
 import { EntityId } from "../../../../protocol/index.js";
 import {
-  CatalogError,
   type CreateVisit,
   CreateVisitSchema,
   createVisit,
   importVisitsCsv,
   reportCsv,
 } from "../../../admin/catalog.js";
+import { InputError } from "../../../admin/errors.js";
 import type { HubContext } from "../../../context.js";
 import {
   defaultSite,
@@ -58,7 +58,7 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
 
   const currentView = async (plan: VisitPlan): Promise<VisitView> => {
     const c = await ctx.visits.context(plan);
-    if (!c) throw new CatalogError("id", `visit ${plan.id} refers to a missing site or engineer`, 404);
+    if (!c) throw new InputError("id", `visit ${plan.id} refers to a missing site or engineer`, 404);
     return projectVisit(c, await store.eventsOfVisit(plan.id), clock.now());
   };
 
@@ -66,13 +66,13 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
     const sites = q.site
       ? [await store.getSite(q.site)].filter((s): s is Site => s !== undefined)
       : await store.listSites();
-    if (q.site && sites.length === 0) throw new CatalogError("site", `no site ${q.site}`, 404);
+    if (q.site && sites.length === 0) throw new InputError("site", `no site ${q.site}`, 404);
     const out: VisitPlan[] = [];
     for (const site of sites) {
       let range = {};
       if (q.day) {
         const start = DateTime.fromISO(q.day, { zone: site.timeZone });
-        if (!start.isValid) throw new CatalogError("day", `not a date: ${q.day}`);
+        if (!start.isValid) throw new InputError("day", `not a date: ${q.day}`);
         range = { from: start.toMillis(), to: start.plus({ days: 1 }).toMillis() };
       }
       out.push(
@@ -96,7 +96,7 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
       try {
         assertZone(req.body.timeZone, "timeZone");
       } catch (e) {
-        if (e instanceof TimeError) throw new CatalogError("timeZone", e.message.replace(/^[^:]+: /, ""));
+        if (e instanceof TimeError) throw new InputError("timeZone", e.message.replace(/^[^:]+: /, ""));
         throw e;
       }
       const site = defaultSite(req.body);
@@ -109,7 +109,7 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
     { config: { roles: STAFF }, schema: { tags: ["sites"], params: IdParams } },
     async (req) => {
       const site = await store.getSite(req.params.id);
-      if (!site) throw new CatalogError("id", `no site ${req.params.id}`, 404);
+      if (!site) throw new InputError("id", `no site ${req.params.id}`, 404);
       return site;
     },
   );
@@ -117,8 +117,7 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
     "/api/v1/sites/:id/status",
     { config: { roles: STAFF }, schema: { tags: ["sites"], params: IdParams } },
     async (req) => {
-      if (!(await store.getSite(req.params.id)))
-        throw new CatalogError("id", `no site ${req.params.id}`, 404);
+      if (!(await store.getSite(req.params.id))) throw new InputError("id", `no site ${req.params.id}`, 404);
       return ctx.announcer.siteStatus(req.params.id);
     },
   );
@@ -166,7 +165,7 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
     { config: { roles: STAFF }, schema: { tags: ["visits"], params: IdParams } },
     async (req) => {
       const plan = await store.getVisit(req.params.id);
-      if (!plan) throw new CatalogError("id", `no visit ${req.params.id}`, 404);
+      if (!plan) throw new InputError("id", `no visit ${req.params.id}`, 404);
       const [site, engineer] = [await store.getSite(plan.siteId), await store.getEngineer(plan.engineerId)];
       const view = await currentView(plan);
       const zone = site?.timeZone ?? "UTC";
@@ -234,7 +233,7 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
     },
     async (req, reply) => {
       const plan = await store.getVisit(req.params.id);
-      if (!plan) throw new CatalogError("id", `no visit ${req.params.id}`, 404);
+      if (!plan) throw new InputError("id", `no visit ${req.params.id}`, 404);
       const outcome = await ctx.ingest.submitOperatorEvent(req.body, req.principal?.name ?? "api", plan.id);
       if (outcome.status === "rejected") {
         return reply
@@ -258,7 +257,7 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
     },
     async (req) => {
       const plan = await store.getVisit(req.params.id);
-      if (!plan) throw new CatalogError("id", `no visit ${req.params.id}`, 404);
+      if (!plan) throw new InputError("id", `no visit ${req.params.id}`, 404);
       const view = await currentView(plan);
       // Alarms a supervisor acknowledges: SOS, and a departure without clean-up sign-off.
       const alarmTimes = [
@@ -266,7 +265,7 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
         ...view.violations.filter((v) => v.kind === "departed_without_cleanup").map((v) => v.at),
       ];
       if (!alarmTimes.includes(req.body.alarmAt))
-        throw new CatalogError("alarmAt", "no such alarm on this visit", 404);
+        throw new InputError("alarmAt", "no such alarm on this visit", 404);
       const by = req.principal?.name ?? "unknown";
       await store.putAlarmAck({ visitId: plan.id, alarmAt: req.body.alarmAt, by, at: clock.now() });
       ctx.bus.emit("alarm.acknowledged", { visitId: plan.id, alarmAt: req.body.alarmAt, by });

@@ -3,7 +3,7 @@ import type {} from "@fastify/swagger";
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import { DeviceId, EntityId } from "../../../../protocol/index.js";
-import { CatalogError } from "../../../admin/catalog.js";
+import { InputError } from "../../../admin/errors.js";
 import { type ProvisionRequest, ProvisionRequestSchema, publicDevice } from "../../../admin/provisioning.js";
 import type { HubContext } from "../../../context.js";
 import type { Role } from "../../../core/ports.js";
@@ -60,7 +60,7 @@ export function deviceRoutes(app: FastifyInstance, ctx: HubContext): void {
     },
     async (req, reply) => {
       if (req.body.role === "kiosk" && !req.body.siteId)
-        throw new CatalogError("siteId", "a kiosk token is bound to a site");
+        throw new InputError("siteId", "a kiosk token is bound to a site");
       const { token, record } = await ctx.provisioning.createToken(
         req.body.role,
         req.body.name,

@@ -7,7 +7,7 @@ import type {} from "@fastify/swagger";
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { CLEANUP_ITEMS, EntityId } from "../../../../protocol/index.js";
-import { CatalogError } from "../../../admin/catalog.js";
+import { InputError } from "../../../admin/errors.js";
 import type { HubContext } from "../../../context.js";
 import { projectVisit } from "../../../core/visit/project.js";
 import type { VisitView } from "../../../core/visit/types.js";
@@ -28,7 +28,7 @@ function stepOf(v: VisitView): KioskStep {
 export function kioskRoutes(app: FastifyInstance, ctx: HubContext): void {
   const siteOf = (req: FastifyRequest<{ Params: { site: string } }>) => {
     if (req.principal?.siteId !== req.params.site)
-      throw new CatalogError("site", "this kiosk token belongs to another site", 404);
+      throw new InputError("site", "this kiosk token belongs to another site", 404);
     return req.params.site;
   };
 
@@ -129,7 +129,7 @@ export function kioskRoutes(app: FastifyInstance, ctx: HubContext): void {
     async (req, reply) => {
       const siteId = siteOf(req);
       const plan = await ctx.store.getVisit(req.body.visit);
-      if (!plan || plan.siteId !== siteId) throw new CatalogError("visit", "no such visit at this site", 404);
+      if (!plan || plan.siteId !== siteId) throw new InputError("visit", "no such visit at this site", 404);
       const { visit, ...body } = req.body;
       const outcome = await ctx.ingest.submitOperatorEvent(body, `web-kiosk-${siteId}`, visit, {
         kind: "kiosk",
