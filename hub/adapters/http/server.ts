@@ -69,7 +69,7 @@ export async function createHttpServer(ctx: HubContext, broker: MqttBroker): Pro
       ctx.log.warn({ url: req.url.split("?")[0], message }, "http body refused");
       return reply.code(400).send({ error: "bad_request", field, message });
     }
-    if (err instanceof InputError || err instanceof InputError) {
+    if (err instanceof InputError) {
       refused("invalid", err.status, err.field);
       return reply.code(err.status).send({
         error: err.status === 404 ? "not_found" : err.status === 409 ? "conflict" : "bad_request",
