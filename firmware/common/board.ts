@@ -1,8 +1,18 @@
 import five from "johnny-five";
 
-/** The program's board on any johnny-five IO plugin: no REPL, no auto-detected port. */
+/**
+ * The program's board on any johnny-five IO plugin: no REPL, no auto-detected port, and no SIGINT
+ * handler (johnny-five's exits the whole process, which would cut the hub's graceful shutdown short
+ * and, one per board, pile up in a long-running demo).
+ */
 export function newBoard(io: object): five.Board {
-  return new five.Board({ io: io as never, repl: false, debug: false, timeout: 30_000 } as never);
+  return new five.Board({
+    io: io as never,
+    repl: false,
+    debug: false,
+    sigint: false,
+    timeout: 30_000,
+  } as never);
 }
 
 /** Resolves when the board is ready; rejects on its error event. */
