@@ -147,11 +147,7 @@ export async function runSim(o: SimOptions): Promise<SimSummary> {
       const g = await provision<{ password: string }>(api, { id: `${lower}-gw`, kind: "gateway", siteId });
       gateway = { id: `${lower}-gw`, password: g.password };
     }
-    const tag = ((0x10_0000_0000 + Math.floor(random() * 0xef_ffff_ffff)) >>> 0)
-      .toString(16)
-      .toUpperCase()
-      .padStart(10, "0")
-      .slice(-10);
+    const tag = Array.from({ length: 10 }, () => "0123456789ABCDEF"[Math.floor(random() * 16)]).join("");
     const badge = await provision<{ key: string; device: { badgeNo: string } }>(api, {
       id: `${lower}-b${n}`,
       kind: "badge",

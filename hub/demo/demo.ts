@@ -26,7 +26,8 @@ export interface Demo {
 export async function startDemo(hub: Hub, opts: DemoOptions): Promise<Demo> {
   const { log, config, provisioning } = hub.ctx;
   const host = (h: string) => (h === "0.0.0.0" || h === "::" ? "127.0.0.1" : h);
-  const { token } = await provisioning.createToken("admin", "demo");
+  // The simulator works through the API like any client; its token lives only in this process.
+  const { token, record } = await provisioning.createToken("admin", "demo");
   const rounds: SimSummary[] = [];
   let stopped = false;
   let wake: (() => void) | undefined;
@@ -60,6 +61,7 @@ export async function startDemo(hub: Hub, opts: DemoOptions): Promise<Demo> {
     async stop() {
       stopped = true;
       wake?.();
+      await hub.ctx.store.putToken({ ...record, revokedAt: hub.ctx.clock.now() });
     },
   };
 }
