@@ -144,3 +144,13 @@ export async function api(
     headers: res.headers,
   };
 }
+
+/** A new API token of `role`, made with the hub's first admin token. */
+export async function newToken(hub: Hub, role: string, name: string, siteId?: string): Promise<string> {
+  const r = await api(hub, "POST", "/api/v1/tokens", hub.adminToken, {
+    role,
+    name,
+    ...(siteId ? { siteId } : {}),
+  });
+  return String(r.body.token);
+}

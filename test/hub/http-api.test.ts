@@ -1,7 +1,7 @@
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Hub } from "../../hub/app.js";
-import { api, connect, eventually, send, startHub, tempDir } from "./helpers.js";
+import { api, connect, eventually, newToken, send, startHub, tempDir } from "./helpers.js";
 
 describe("HTTP API", () => {
   let dir: ReturnType<typeof tempDir>;
@@ -35,16 +35,9 @@ describe("HTTP API", () => {
         })
       ).status,
     ).toBe(201);
-    dispatcher = String(
-      (await api(hub, "POST", "/api/v1/tokens", admin, { role: "dispatcher", name: "disp" })).body.token,
-    );
-    supervisor = String(
-      (await api(hub, "POST", "/api/v1/tokens", admin, { role: "supervisor", name: "sup" })).body.token,
-    );
-    kioskToken = String(
-      (await api(hub, "POST", "/api/v1/tokens", admin, { role: "kiosk", name: "tablet", siteId: "S1" })).body
-        .token,
-    );
+    dispatcher = await newToken(hub, "dispatcher", "disp");
+    supervisor = await newToken(hub, "supervisor", "sup");
+    kioskToken = await newToken(hub, "kiosk", "tablet", "S1");
   });
   afterAll(async () => {
     await hub.stop();

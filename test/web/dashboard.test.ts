@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Hub } from "../../hub/app.js";
 import type { DeviceEvent } from "../../protocol/index.js";
 import { openVisit } from "../firmware/rig.js";
-import { api, connect, type SeededDevices, seed, send, startHub, tempDir } from "../hub/helpers.js";
+import { connect, newToken, type SeededDevices, seed, send, startHub, tempDir } from "../hub/helpers.js";
 import { artifact, launch } from "./browser.js";
 
 describe("supervisor dashboard in Chromium", { timeout: 60_000 }, () => {
@@ -30,31 +30,9 @@ describe("supervisor dashboard in Chromium", { timeout: 60_000 }, () => {
     hub = await startHub(dir.path);
     devices = await seed(hub);
     await openVisit(hub);
-    supervisor = String(
-      (
-        await api(hub, "POST", "/api/v1/tokens", hub.adminToken, {
-          role: "supervisor",
-          name: "Supervisor Wang",
-        })
-      ).body.token,
-    );
-    dispatcher = String(
-      (
-        await api(hub, "POST", "/api/v1/tokens", hub.adminToken, {
-          role: "dispatcher",
-          name: "Dispatcher Li",
-        })
-      ).body.token,
-    );
-    kioskToken = String(
-      (
-        await api(hub, "POST", "/api/v1/tokens", hub.adminToken, {
-          role: "kiosk",
-          name: "tablet",
-          siteId: "S1",
-        })
-      ).body.token,
-    );
+    supervisor = await newToken(hub, "supervisor", "Supervisor Wang");
+    dispatcher = await newToken(hub, "dispatcher", "Dispatcher Li");
+    kioskToken = await newToken(hub, "kiosk", "tablet", "S1");
     badge = await connect(hub, devices.badge.id, devices.badge.password);
     kiosk = await connect(hub, devices.kiosk.id, devices.kiosk.password);
     browser = await launch();

@@ -8,6 +8,7 @@ import {
   api,
   connect,
   eventually,
+  newToken,
   type SeededDevices,
   seed,
   send,
@@ -34,15 +35,7 @@ describe("customer kiosk screen in Chromium", { timeout: 60_000 }, () => {
     hub = await startHub(dir.path);
     devices = await seed(hub);
     await openVisit(hub);
-    kioskToken = String(
-      (
-        await api(hub, "POST", "/api/v1/tokens", hub.adminToken, {
-          role: "kiosk",
-          name: "tablet",
-          siteId: "S1",
-        })
-      ).body.token,
-    );
+    kioskToken = await newToken(hub, "kiosk", "tablet", "S1");
     badge = await connect(hub, devices.badge.id, devices.badge.password);
     browser = await launch();
     page = await browser.newPage({ viewport: { width: 1024, height: 768 } });
