@@ -82,7 +82,10 @@ export class Announcer {
       ? `${prompt.prompt}|${prompt.lines.join("|")}|${prompt.item ?? ""}|${kioskActions}`
       : "";
     if (prompt && this.lastPrompt.get(u.plan.id) !== promptKey) {
+      this.lastPrompt.delete(u.plan.id);
       this.lastPrompt.set(u.plan.id, promptKey);
+      // Bounded: only visits still in progress matter; the oldest entries go first.
+      if (this.lastPrompt.size > 2000) this.lastPrompt.delete(this.lastPrompt.keys().next().value as string);
       for (const kiosk of await store.devicesOf({ siteId: u.plan.siteId })) {
         if (kiosk.kind === "kiosk") bus.emit("device.command", { device: kiosk.id, command: prompt });
       }
