@@ -105,12 +105,26 @@ apiCommand("provision", "provision a device (badge, kiosk or gateway); prints it
   .option("--engineer <id>", "the engineer a badge belongs to")
   .option("--site <id>", "the site a kiosk or gateway stands at")
   .option("--tag <hex>", "the badge's RFID tag (10 hex digits)")
+  .option("--badge-no <n>", "the badge's 32-bit number (default: a random one)", int("--badge-no"))
+  .option(
+    "--key <hex>",
+    "a badge's existing frame key, 32 hex digits (gateway mode: the same badge on two hubs)",
+  )
   .option("--revoke", "revoke the device instead")
   .action(
     async (
       kind: string,
       id: string,
-      o: { url: string; token?: string; engineer?: string; site?: string; tag?: string; revoke?: boolean },
+      o: {
+        url: string;
+        token?: string;
+        engineer?: string;
+        site?: string;
+        tag?: string;
+        badgeNo?: number;
+        key?: string;
+        revoke?: boolean;
+      },
     ) => {
       if (o.revoke) {
         process.stdout.write(
@@ -124,6 +138,8 @@ apiCommand("provision", "provision a device (badge, kiosk or gateway); prints it
         ...(o.engineer ? { engineerId: o.engineer } : {}),
         ...(o.site ? { siteId: o.site } : {}),
         ...(o.tag ? { rfidTag: o.tag.toUpperCase() } : {}),
+        ...(o.badgeNo === undefined ? {} : { badgeNo: o.badgeNo }),
+        ...(o.key ? { key: o.key.toLowerCase() } : {}),
       };
       process.stdout.write(
         `${JSON.stringify(JSON.parse(await call(o, "POST", "/api/v1/devices", JSON.stringify(body))), null, 2)}\n`,

@@ -3,6 +3,7 @@
  * `onsite hub` (hub/main.ts) builds one from the loaded configuration.
  */
 import { join } from "node:path";
+import { type Radio, startRadio } from "./adapters/ble/radio.js";
 import { createHttpServer, type HttpServer } from "./adapters/http/server.js";
 import { MqttBroker } from "./adapters/mqtt/broker.js";
 import { SqliteStore } from "./adapters/store/sqlite/sqlite-store.js";
@@ -16,6 +17,7 @@ import { VisitService } from "./core/service/visits.js";
 import { Ingest } from "./ingest/ingest.js";
 import { createLogger, type Logger } from "./log.js";
 import { Metrics } from "./metrics.js";
+import { PresenceService } from "./presence.js";
 import { KeyVault } from "./security/secrets.js";
 
 export interface HubParts {
@@ -31,6 +33,9 @@ export interface Hub {
   http: HttpServer;
   mqttPort: number;
   httpPort: number;
+  /** The BLE radio (mode off, bluez or virtual). */
+  radio: Radio;
+  presence: PresenceService;
   /** Set on a first start: the admin token, shown once. */
   adminToken: string | undefined;
   stop(): Promise<void>;
@@ -51,7 +56,30 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
   const bus = new Bus();
   bus.onError = (e, name) => log.error({ err: e, event: name }, "bus handler failed");
   const visits = new VisitService({ store, clock, lateDataThresholdMs: config.rules.lateDataThresholdMs });
-  const ingest = new Ingest({ store, clock, bus, log: log.child({ ns: "ingest" }), metrics, visits, vault });
+  const p = config.ble.presence;
+  const presence = new PresenceService(
+    { store, bus, clock, log: log.child({ ns: "presence" }), metrics },
+    {
+      silenceMs: p.silenceS * 1000,
+      minSilenceMs: Math.min(p.minSilenceS, p.silenceS) * 1000,
+      minDwellMs: p.minDwellS * 1000,
+      enterRssi: p.enterRssi,
+      rotationMs: p.rotationS * 1000,
+      epsilon: 1e-7,
+      maxSamples: 512,
+    },
+  );
+  presence.setGatewaySite(config.ble.gatewayId, config.ble.siteId ?? null);
+  const ingest = new Ingest({
+    store,
+    clock,
+    bus,
+    log: log.child({ ns: "ingest" }),
+    metrics,
+    visits,
+    vault,
+    presence,
+  });
   const provisioning = new Provisioning({ store, vault, clock, onChange: (id) => ingest.forget(id) });
   const broker = await MqttBroker.create(
     { ingest, store, bus, log: log.child({ ns: "mqtt" }), metrics, clock },
@@ -76,6 +104,7 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
     provisioning,
     startedAt: clock.now(),
     health: new Map(),
+    presence,
   };
 
   // Views behind the event log (a crash between commit and projection) are rebuilt first.
@@ -84,6 +113,7 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
   if ((await store.countTokens("admin")) === 0)
     adminToken = (await provisioning.createToken("admin", "first-admin")).token;
 
+  await presence.start();
   const http = await createHttpServer(ctx, broker);
   const mqttAddr = await broker.listen(config.mqtt.host, config.mqtt.port);
   await http.app.listen({ host: config.http.host, port: config.http.port });
@@ -98,6 +128,16 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
     },
     "hub listening",
   );
+
+  // The radio comes last: a BLE fault is reported on /healthz and never stops MQTT or HTTP.
+  let radio: Radio;
+  try {
+    radio = await startRadio(ctx);
+  } catch (e) {
+    log.error({ err: e }, "BLE radio did not start; running without it");
+    ctx.health.set("ble", { ok: false, detail: `did not start: ${(e as Error).message}` });
+    radio = { mode: "off", stop: async () => {} };
+  }
 
   let ticking = false;
   const tick = setInterval(() => {
@@ -123,13 +163,17 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
     mqttPort: mqttAddr.port,
     httpPort,
     adminToken,
+    radio,
+    presence,
     async stop() {
       if (stopped) return;
       stopped = true;
       clearInterval(tick);
+      await radio.stop();
       await http.close();
       await broker.close();
       await ingest.settle();
+      await presence.stop();
       await announcer.idle();
       await store.close();
       log.info("hub stopped");

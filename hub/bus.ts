@@ -1,6 +1,6 @@
 /** The hub's typed event bus: adapters and services talk through it, not to each other. */
 import type { DeviceCommand, ProtocolErrorCode } from "../protocol/index.js";
-import type { StoredEvent } from "./core/ports.js";
+import type { StoredEvent, StoredPresence } from "./core/ports.js";
 import type { VisitUpdate } from "./core/service/visits.js";
 
 export interface Rejection {
@@ -25,6 +25,7 @@ export interface BusEvents {
   "device.command": { device: string; command: DeviceCommand };
   "input.rejected": Rejection;
   "alarm.acknowledged": { visitId: string; alarmAt: number; by: string };
+  "presence.changed": { kind: "arrived" | "departed"; session: StoredPresence };
 }
 
 type Handler<K extends keyof BusEvents> = (payload: BusEvents[K]) => void;

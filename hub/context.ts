@@ -8,6 +8,7 @@ import type { VisitService } from "./core/service/visits.js";
 import type { Ingest } from "./ingest/ingest.js";
 import type { Logger } from "./log.js";
 import type { Metrics } from "./metrics.js";
+import type { PresenceService } from "./presence.js";
 import type { KeyVault } from "./security/secrets.js";
 
 export interface HubContext {
@@ -25,4 +26,5 @@ export interface HubContext {
   startedAt: number;
   /** Health of optional parts (BLE, …): name → ok or the reason it is not. */
   health: Map<string, { ok: boolean; detail?: string }>;
+  presence: PresenceService;
 }

@@ -30,3 +30,6 @@ const parser = parserFor(GatewayFramesSchema);
 export const parseGatewayFrames = (input: unknown): GatewayFrames => parser.parse(input);
 export const decodeGatewayFramesPayload = (payload: string | Uint8Array): GatewayFrames =>
   parser.parse(parseJson(payload));
+
+/** Validates and serialises a batch (a gateway never sends what the hub would refuse). */
+export const encodeGatewayFrames = (batch: GatewayFrames): string => JSON.stringify(parser.parse(batch));

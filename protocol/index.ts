@@ -1,8 +1,10 @@
+export * from "./ble.js";
 export * from "./commands.js";
 export * from "./errors.js";
 export * from "./events.js";
 export * from "./fields.js";
 export { ByteReader, ByteWriter, fromHex, toHex } from "./frames/bytes.js";
+export * from "./frames/downlink.js";
 export * from "./frames/frame.js";
 export * from "./frames/layout.js";
 export { frameMac } from "./frames/mac.js";

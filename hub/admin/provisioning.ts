@@ -17,6 +17,11 @@ export const ProvisionRequestSchema = Type.Object(
     siteId: Type.Optional(EntityId),
     rfidTag: Type.Optional(Type.String({ pattern: "^[0-9A-F]{10}$" })),
     badgeNo: Type.Optional(Type.Integer({ minimum: 1, maximum: 0xffff_ffff })),
+    /**
+     * A badge's existing frame key (32 hex digits), for a badge already written: the site hub of
+     * gateway mode knows the same badge as the central hub. Omitted: a new key is generated.
+     */
+    key: Type.Optional(Type.String({ pattern: "^[0-9a-f]{32}$" })),
   },
   { additionalProperties: false },
 );
@@ -48,6 +53,7 @@ export class Provisioning {
       if (!req.siteId) throw new InputError("siteId", `a ${req.kind} must be bound to a site`);
       if (!(await store.getSite(req.siteId))) throw new InputError("siteId", `no site ${req.siteId}`, 404);
     }
+    if (req.key && req.kind !== "badge") throw new InputError("key", "only a badge has a frame key");
     if (req.rfidTag && (await store.findBadge({ rfidTag: req.rfidTag })))
       throw new InputError("rfidTag", "tag already in use", 409);
     let badgeNo: number | null = null;
@@ -56,7 +62,7 @@ export class Provisioning {
       badgeNo = req.badgeNo ?? randomInt(1, 0xffff_ffff);
       if (await store.findBadge({ badgeNo }))
         throw new InputError("badgeNo", "badge number already in use", 409);
-      key = new Uint8Array(randomBytes(16));
+      key = req.key ? Uint8Array.from(Buffer.from(req.key, "hex")) : new Uint8Array(randomBytes(16));
     }
     const password = newSecret();
     const device: DeviceRecord = {

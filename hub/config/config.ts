@@ -57,6 +57,60 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    ble: Type.Object(
+      {
+        /**
+         * off: no radio. bluez: BlueZ on the system bus (or busAddress). virtual: the BlueZ stand-in on
+         * a private bus, with the demo's badges on it. auto: bluez when the machine has an adapter,
+         * else virtual when the demo runs and dbus-daemon exists, else off.
+         */
+        mode: Type.Union(
+          [Type.Literal("auto"), Type.Literal("off"), Type.Literal("bluez"), Type.Literal("virtual")],
+          {
+            description: "one of auto, off, bluez, virtual",
+          },
+        ),
+        busAddress: Type.Optional(Type.String({ minLength: 1, description: "a D-Bus address" })),
+        adapters: Type.Array(Type.String({ pattern: "^hci[0-9]{1,2}$" }), {
+          description: "adapter names like hci0 (empty: all)",
+        }),
+        gatewayId: Type.String({ pattern: "^[a-z0-9][a-z0-9_-]{0,63}$", description: "a device id" }),
+        siteId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: "a site id" })),
+        maxLinks: Type.Integer({ minimum: 0, maximum: 20, description: "an integer 0..20" }),
+        connectTimeoutMs: Type.Integer({
+          minimum: 500,
+          maximum: 120_000,
+          description: "an integer 500..120000 (ms)",
+        }),
+        dropAfterMs: Type.Integer({
+          minimum: 1000,
+          maximum: 3_600_000,
+          description: "an integer 1000..3600000 (ms)",
+        }),
+        presence: Type.Object(
+          {
+            silenceS: Type.Number({ minimum: 2, maximum: 3600, description: "a number 2..3600 (s)" }),
+            minSilenceS: Type.Number({ minimum: 1, maximum: 3600, description: "a number 1..3600 (s)" }),
+            minDwellS: Type.Number({ minimum: 0, maximum: 3600, description: "a number 0..3600 (s)" }),
+            enterRssi: Type.Integer({ minimum: -127, maximum: 20, description: "an integer -127..20 (dBm)" }),
+            rotationS: Type.Number({ minimum: 0.1, maximum: 600, description: "a number 0.1..600 (s)" }),
+          },
+          { additionalProperties: false },
+        ),
+        /** Gateway mode: forward verified badge frames to a central hub over MQTT. */
+        forward: Type.Optional(
+          Type.Object(
+            {
+              url: Type.String({ pattern: "^mqtts?://", description: "an mqtt:// or mqtts:// URL" }),
+              gatewayId: Type.String({ pattern: "^[a-z0-9][a-z0-9_-]{0,63}$", description: "a device id" }),
+              password: Type.String({ minLength: 1, description: "the gateway's MQTT password" }),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+      },
+      { additionalProperties: false },
+    ),
     rules: Type.Object(
       {
         lateDataThresholdMs: Type.Integer({ minimum: 0, description: "an integer ≥ 0 (ms)" }),
@@ -78,6 +132,15 @@ export const DEFAULT_CONFIG: HubConfig = {
   demo: { enabled: true, speed: 60, emulate: false },
   log: { level: "info" },
   rules: { lateDataThresholdMs: 60_000, tickMs: 5_000 },
+  ble: {
+    mode: "auto",
+    adapters: [],
+    gatewayId: "hub-radio",
+    maxLinks: 5,
+    connectTimeoutMs: 10_000,
+    dropAfterMs: 60_000,
+    presence: { silenceS: 30, minSilenceS: 8, minDwellS: 60, enterRssi: -85, rotationS: 2 },
+  },
 };
 
 export class ConfigError extends Error {
@@ -101,6 +164,9 @@ export const ENV_KEYS: Record<string, string> = {
   ONSITE_DEMO: "demo.enabled",
   ONSITE_DEMO_SPEED: "demo.speed",
   ONSITE_LOG_LEVEL: "log.level",
+  ONSITE_BLE: "ble.mode",
+  ONSITE_BLE_BUS: "ble.busAddress",
+  ONSITE_BLE_SITE: "ble.siteId",
 };
 
 type Json = string | number | boolean | null | Json[] | { [k: string]: Json };

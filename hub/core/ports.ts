@@ -1,5 +1,6 @@
 import type { ReplayState } from "../../protocol/index.js";
 import type { Engineer, Site, VisitPlan } from "./model.js";
+import type { PresenceSession } from "./presence.js";
 import type { RecordedEvent, VisitView } from "./visit/types.js";
 
 /** What hub/core needs from the outside world. Adapters implement these; core imports none of them. */
@@ -90,6 +91,21 @@ export interface AlarmAck {
   at: number;
 }
 
+/** A presence session as stored: the site is the gateway's site (null if it has none). */
+export interface StoredPresence extends PresenceSession {
+  siteId: string | null;
+}
+
+export interface PresenceQuery {
+  siteId?: string;
+  badge?: string;
+  /** Sessions overlapping [from, to) (epoch ms); an open session extends to now. */
+  from?: number;
+  to?: number;
+  open?: boolean;
+  limit?: number;
+}
+
 /**
  * The store port. SQLite implements it today (hub/adapters/store); a PostgreSQL adapter can later.
  * Writes of events are append-only; `commitEvents` is one atomic transaction per call.
@@ -130,6 +146,11 @@ export interface Store {
   putToken(token: ApiToken): Promise<void>;
   findToken(digest: string): Promise<ApiToken | undefined>;
   countTokens(role?: Role): Promise<number>;
+
+  /** Inserts or updates presence sessions (by id). */
+  putPresence(sessions: StoredPresence[]): Promise<void>;
+  /** Newest first. */
+  listPresence(query: PresenceQuery): Promise<StoredPresence[]>;
 
   putAlarmAck(ack: AlarmAck): Promise<void>;
   alarmAcks(visitId: string): Promise<AlarmAck[]>;

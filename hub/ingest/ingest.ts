@@ -16,9 +16,11 @@ import {
   isProtocolError,
   parseEvent,
   peekFrame,
+  toHex,
 } from "../../protocol/index.js";
 import type { Bus, Rejection } from "../bus.js";
 import type { Clock, DeviceRecord, DeviceStateUpdate, Store, StoredEvent } from "../core/ports.js";
+import type { Sighting } from "../core/presence.js";
 import type { VisitService } from "../core/service/visits.js";
 import type { EventSource } from "../core/visit/types.js";
 import type { Logger } from "../log.js";
@@ -31,6 +33,26 @@ export type IngestOutcome =
   | { status: "duplicate" }
   | { status: "rejected"; code: Rejection["code"]; message: string; field?: string };
 
+/** Where and how a badge frame was heard. */
+export interface Reception {
+  /** Hub clock when it was received (for relayed frames, the gateway's receive time). */
+  at: number;
+  /** The site gateway (or the hub's own radio) that heard it. */
+  gateway: string;
+  rssi: number | null;
+}
+
+/** A frame's outcome, with the badge and counter once the frame verified. */
+export type FrameOutcome = IngestOutcome & { badge?: { device: string; no: number }; counter?: number };
+
+/** Something that wants to know a badge was heard: presence tracking. */
+export interface SightingSink {
+  sighted(s: Sighting): void;
+}
+
+/** A duplicate frame still proves presence when it was signed this recently (adverts repeat). */
+const SIGHTING_MAX_AGE_MS = 30_000;
+
 export interface IngestDeps {
   store: Store;
   clock: Clock;
@@ -39,6 +61,7 @@ export interface IngestDeps {
   metrics: Metrics;
   visits: VisitService;
   vault: KeyVault;
+  presence?: SightingSink;
 }
 
 interface Pending {
@@ -213,17 +236,28 @@ export class Ingest {
       ];
     }
     const out: IngestOutcome[] = [];
-    for (const f of batch.frames) out.push(await this.submitFrame(fromHex(f.hex), f.rxTime));
+    for (const f of batch.frames) {
+      out.push(
+        await this.submitFrame(fromHex(f.hex), { at: f.rxTime, gateway: gatewayId, rssi: f.rssi ?? null }),
+      );
+    }
     return out;
   }
 
-  async submitFrame(bytes: Uint8Array, rxTime: number): Promise<IngestOutcome> {
+  /**
+   * One badge frame off the air (an advert, a GATT notification, or relayed by a gateway). A frame
+   * that verifies is also a sighting of the badge at `rx.gateway`, handed to presence tracking:
+   * a new one always, a repeat only while it is fresh (a recorded advert replayed later is not).
+   */
+  async submitFrame(bytes: Uint8Array, rx: Reception): Promise<FrameOutcome> {
     let event: DeviceEvent;
     let device: DeviceRecord;
+    let no: number;
     let presence = false;
     try {
-      const badge = await this.badgeKey(peekFrame(bytes).badge);
-      const frame = decodeFrame(bytes, (no) => (badge && no === badge.no ? badge.key : undefined));
+      no = peekFrame(bytes).badge;
+      const badge = await this.badgeKey(no);
+      const frame = decodeFrame(bytes, (n) => (badge && n === badge.no ? badge.key : undefined));
       const d = badge && (await this.device(badge.device));
       if (!d)
         return this.reject({ boundary: "frame", code: "unknown_device", message: "badge not provisioned" });
@@ -233,7 +267,30 @@ export class Ingest {
     } catch (e) {
       return this.refuse("frame", e);
     }
-    return this.accept(event, device, "frame", this.deps.clock.now(), { presence, rxTime });
+    const outcome = await this.accept(event, device, "frame", this.deps.clock.now(), {
+      presence,
+      rxTime: rx.at,
+    });
+    const signedAgo = Math.abs(rx.at - (event.time + device.clockOffsetMs));
+    if (
+      this.deps.presence &&
+      (outcome.status === "accepted" || (outcome.status === "duplicate" && signedAgo <= SIGHTING_MAX_AGE_MS))
+    ) {
+      this.deps.presence.sighted({
+        badge: device.id,
+        gateway: rx.gateway,
+        at: rx.at,
+        rssi: rx.rssi,
+        counter: event.counter,
+        frame: toHex(bytes),
+      });
+    }
+    return { ...outcome, badge: { device: device.id, no }, counter: event.counter };
+  }
+
+  /** A badge's frame key (to sign what the hub writes to it), if the badge is provisioned. */
+  async keyOfBadge(no: number): Promise<Uint8Array | undefined> {
+    return (await this.badgeKey(no))?.key;
   }
 
   private async badgeKey(no: number): Promise<{ no: number; device: string; key: Uint8Array } | undefined> {

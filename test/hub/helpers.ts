@@ -21,6 +21,7 @@ export function testConfig(dataDir: string, patch: Partial<HubConfig> = {}): Hub
     mqtt: { ...DEFAULT_CONFIG.mqtt, port: 0 },
     http: { ...DEFAULT_CONFIG.http, port: 0 },
     demo: { ...DEFAULT_CONFIG.demo, enabled: false },
+    ble: { ...DEFAULT_CONFIG.ble, mode: "off" },
     log: { level: "silent" },
     ...patch,
   };

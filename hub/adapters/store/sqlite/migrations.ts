@@ -68,4 +68,25 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       );
     `,
   },
+  {
+    version: 2,
+    name: "presence sessions",
+    sql: `
+      CREATE TABLE presence (
+        id TEXT PRIMARY KEY,
+        badge TEXT NOT NULL,
+        gateway TEXT NOT NULL,
+        site_id TEXT,
+        arrived_at INTEGER NOT NULL,
+        last_heard_at INTEGER NOT NULL,
+        departed_at INTEGER,
+        detected_at INTEGER,
+        sightings INTEGER NOT NULL,
+        rssi TEXT NOT NULL,
+        last_frame TEXT NOT NULL
+      );
+      CREATE INDEX presence_badge ON presence (badge, arrived_at);
+      CREATE INDEX presence_site ON presence (site_id, arrived_at);
+    `,
+  },
 ];

@@ -11,9 +11,11 @@ import type {
   ApiToken,
   DeviceRecord,
   DeviceStateUpdate,
+  PresenceQuery,
   Role,
   Store,
   StoredEvent,
+  StoredPresence,
   VisitQuery,
 } from "../../../core/ports.js";
 import type { VisitView } from "../../../core/visit/types.js";
@@ -34,6 +36,20 @@ interface DeviceRow {
   last_seen_at: number | null;
   replay_highest: number;
   replay_seen: string;
+}
+
+interface PresenceRow {
+  id: string;
+  badge: string;
+  gateway: string;
+  site_id: string | null;
+  arrived_at: number;
+  last_heard_at: number;
+  departed_at: number | null;
+  detected_at: number | null;
+  sightings: number;
+  rssi: string;
+  last_frame: string;
 }
 
 interface EventRow {
@@ -171,6 +187,13 @@ export class SqliteStore implements Store {
       countTokensByRole: db.prepare<[string], { n: number }>(
         "SELECT count(*) AS n FROM tokens WHERE revoked_at IS NULL AND role = ?",
       ),
+      putPresence: db.prepare(`INSERT INTO presence (id, badge, gateway, site_id, arrived_at, last_heard_at,
+          departed_at, detected_at, sightings, rssi, last_frame)
+        VALUES (@id, @badge, @gateway, @site_id, @arrived_at, @last_heard_at, @departed_at, @detected_at,
+          @sightings, @rssi, @last_frame)
+        ON CONFLICT(id) DO UPDATE SET last_heard_at = excluded.last_heard_at, departed_at = excluded.departed_at,
+          detected_at = excluded.detected_at, sightings = excluded.sightings, rssi = excluded.rssi,
+          last_frame = excluded.last_frame`),
       putAck: db.prepare(
         "INSERT OR REPLACE INTO alarm_acks (visit_id, alarm_at, by, at) VALUES (?, ?, ?, ?)",
       ),
@@ -387,6 +410,67 @@ export class SqliteStore implements Store {
   }
   async countTokens(role?: Role): Promise<number> {
     return (role === undefined ? this.stmt.countTokens.get() : this.stmt.countTokensByRole.get(role))?.n ?? 0;
+  }
+
+  async putPresence(sessions: StoredPresence[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const p of sessions) {
+        this.stmt.putPresence.run({
+          id: p.id,
+          badge: p.badge,
+          gateway: p.gateway,
+          site_id: p.siteId,
+          arrived_at: p.arrivedAt,
+          last_heard_at: p.lastHeardAt,
+          departed_at: p.departedAt,
+          detected_at: p.detectedAt,
+          sightings: p.sightings,
+          rssi: JSON.stringify(p.rssi),
+          last_frame: p.lastFrame,
+        });
+      }
+    })();
+  }
+
+  async listPresence(q: PresenceQuery): Promise<StoredPresence[]> {
+    const where: string[] = [];
+    const args: Record<string, string | number> = {};
+    if (q.siteId !== undefined) {
+      where.push("site_id = @site");
+      args.site = q.siteId;
+    }
+    if (q.badge !== undefined) {
+      where.push("badge = @badge");
+      args.badge = q.badge;
+    }
+    if (q.to !== undefined) {
+      where.push("arrived_at < @to");
+      args.to = q.to;
+    }
+    if (q.from !== undefined) {
+      where.push("(departed_at IS NULL OR departed_at >= @from)");
+      args.from = q.from;
+    }
+    if (q.open !== undefined) where.push(q.open ? "departed_at IS NULL" : "departed_at IS NOT NULL");
+    args.limit = Math.min(Math.max(q.limit ?? 500, 1), 5000);
+    const sql = `SELECT * FROM presence ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+      ORDER BY arrived_at DESC LIMIT @limit`;
+    return this.db
+      .prepare<Record<string, string | number>, PresenceRow>(sql)
+      .all(args)
+      .map((r) => ({
+        id: r.id,
+        badge: r.badge,
+        gateway: r.gateway,
+        siteId: r.site_id,
+        arrivedAt: r.arrived_at,
+        lastHeardAt: r.last_heard_at,
+        departedAt: r.departed_at,
+        detectedAt: r.detected_at,
+        sightings: r.sightings,
+        rssi: JSON.parse(r.rssi) as Array<[number, number]>,
+        lastFrame: r.last_frame,
+      }));
   }
 
   async putAlarmAck(a: AlarmAck): Promise<void> {

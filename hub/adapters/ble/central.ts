@@ -1,0 +1,624 @@
+/**
+ * The hub's BLE central: node-ble over BlueZ (D-Bus).
+ *
+ * - Discovery on the configured adapters (LE, duplicates reported). A device is a badge when its
+ *   manufacturer data under COMPANY_ID holds a frame that verifies; addresses mean nothing (badges
+ *   use random ones).
+ * - Adverts: node-ble has no event for them, so each device object's PropertiesChanged is watched
+ *   on D-Bus; every new ManufacturerData is a frame for ingest (verify, dedupe, store, presence).
+ * - GATT: a badge heard recently gets a link (up to `maxLinks`): notifications of the event
+ *   characteristic go to ingest, each answered with a signed ack once stored (or found a
+ *   duplicate, or refused); a signed time sync on every link; the hub's signals for the badge are
+ *   written to it. Connects run side by side, each with its own timeout; a badge that fails keeps
+ *   backing off, and one that has not answered for `dropAfterMs` is dropped until it has been out
+ *   of earshot and returns.
+ * - Faults: D-Bus gone, BlueZ restarted, adapter powered off. Each is logged once, shown in
+ *   `/healthz` (key "ble") and retried; nothing here touches MQTT, which keeps running.
+ */
+import {
+  ACK_CHAR_UUID,
+  type AckStatus,
+  BADGE_SERVICE_UUID,
+  COMPANY_ID,
+  type DeviceCommand,
+  EVENT_CHAR_UUID,
+  encodeDownlink,
+  HEADER_LENGTH,
+  peekFrame,
+  SIGNAL_CHAR_UUID,
+  TIME_CHAR_UUID,
+} from "../../../protocol/index.js";
+import type { Bus } from "../../bus.js";
+import type { Clock } from "../../core/ports.js";
+import type { FrameOutcome, Reception } from "../../ingest/ingest.js";
+import type { Logger } from "../../log.js";
+import type { Metrics } from "../../metrics.js";
+import {
+  type Adapter,
+  type Bluetooth,
+  bluetoothOn,
+  type Device,
+  type GattCharacteristic,
+  type MessageBus,
+  openBus,
+  Variant,
+} from "./node-ble.js";
+
+/** What the central needs from ingest. */
+export interface FrameSink {
+  submitFrame(bytes: Uint8Array, rx: Reception): Promise<FrameOutcome>;
+  keyOfBadge(no: number): Promise<Uint8Array | undefined>;
+}
+
+export interface BleCentralOptions {
+  /** D-Bus address of the bus BlueZ is on; undefined: the system bus. */
+  busAddress?: string;
+  /** Adapters to use (e.g. ["hci0"]); empty: every adapter BlueZ has. */
+  adapters: string[];
+  /** Presence and frames are recorded as heard by this gateway id. */
+  gatewayId: string;
+  /** How often the central checks the bus, BlueZ, adapters and devices. */
+  pollMs: number;
+  connect: {
+    enabled: boolean;
+    maxLinks: number;
+    timeoutMs: number;
+    /** A badge that has not answered for this long is dropped (until it leaves and returns). */
+    dropAfterMs: number;
+    /** Only badges heard within this long get a link. */
+    heardWithinMs: number;
+    /** Each GATT read or write. */
+    opTimeoutMs: number;
+  };
+}
+
+export const DEFAULT_CENTRAL: Omit<BleCentralOptions, "gatewayId"> = {
+  adapters: [],
+  pollMs: 1000,
+  connect: {
+    enabled: true,
+    maxLinks: 5,
+    timeoutMs: 10_000,
+    dropAfterMs: 60_000,
+    heardWithinMs: 15_000,
+    opTimeoutMs: 5_000,
+  },
+};
+
+export interface BleCentralDeps {
+  sink: FrameSink;
+  bus: Bus;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  health: Map<string, { ok: boolean; detail?: string }>;
+  /** Every frame that verified (for gateway mode's forwarding). */
+  onVerified?: (bytes: Uint8Array, rx: Reception, outcome: FrameOutcome) => void;
+}
+
+interface Watch {
+  path: string;
+  adapter: string;
+  address: string;
+  rssi: number | null;
+  off: () => void;
+  badge?: { device: string; no: number };
+  lastHeard: number;
+  lastData?: string;
+}
+
+interface Link {
+  device: string;
+  badgeNo: number;
+  address: string;
+  adapter: string;
+  state: "idle" | "connecting" | "up";
+  attempts: number;
+  nextAttemptAt: number;
+  failingSince: number | null;
+  dropped: boolean;
+  ble: Device | undefined;
+  ack: GattCharacteristic | undefined;
+  signal: GattCharacteristic | undefined;
+  queue: Promise<void>;
+  lastSignalSeq: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      t = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(t));
+}
+
+const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+interface PropsProxy {
+  on(ev: "PropertiesChanged", fn: (iface: string, changed: Record<string, { value: unknown }>) => void): void;
+  removeAllListeners(ev: string): void;
+  GetAll(iface: string): Promise<Record<string, { value: unknown }>>;
+}
+
+export class BleCentral {
+  private dbus: MessageBus | undefined;
+  private bt: Bluetooth | undefined;
+  private bluezOwner: string | undefined;
+  private readonly adapters = new Map<string, { adapter: Adapter; discovering: boolean }>();
+  private readonly watches = new Map<string, Watch>();
+  private readonly links = new Map<string, Link>();
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private stopped = false;
+  private lastProblem: string | undefined;
+  private busFailures = 0;
+  private nextBusAttempt = 0;
+  private readonly offs: Array<() => void> = [];
+
+  constructor(
+    private readonly deps: BleCentralDeps,
+    private readonly opts: BleCentralOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    this.offs.push(
+      this.deps.bus.on("device.command", ({ device, command }) => this.command(device, command)),
+    );
+    this.deps.metrics.onCollect(() => {
+      this.deps.metrics.set(
+        "onsite_ble_links",
+        "GATT links up",
+        [...this.links.values()].filter((l) => l.state === "up").length,
+      );
+      this.deps.metrics.set("onsite_ble_devices", "BLE devices watched", this.watches.size);
+    });
+    this.health(false, "starting");
+    await this.supervise();
+    this.timer = setInterval(() => void this.supervise(), this.opts.pollMs);
+    this.timer.unref();
+  }
+
+  private health(ok: boolean, detail: string): void {
+    this.deps.health.set("ble", { ok, detail });
+    if (detail === this.lastProblem) return;
+    this.lastProblem = detail;
+    if (ok) this.deps.log.info({ detail }, "BLE ok");
+    else if (detail !== "starting") this.deps.log.warn({ detail }, "BLE degraded");
+  }
+
+  /** Links currently up, by badge device id (for status and tests). */
+  linkedBadges(): string[] {
+    return [...this.links.values()].filter((l) => l.state === "up").map((l) => l.device);
+  }
+
+  // ---- supervision: bus, BlueZ, adapters, devices, links ----
+
+  private async supervise(): Promise<void> {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    try {
+      const problem = await this.check();
+      if (problem) this.health(false, problem);
+      else {
+        const n = this.adapters.size;
+        this.health(true, `${n} adapter${n === 1 ? "" : "s"} scanning, ${this.linkedBadges().length} linked`);
+      }
+    } catch (e) {
+      this.health(false, errText(e));
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async check(): Promise<string | undefined> {
+    const now = this.deps.clock.now();
+    if (!this.dbus) {
+      if (Date.now() < this.nextBusAttempt) return this.lastProblem ?? "D-Bus unavailable";
+      try {
+        await this.connectBus();
+        this.busFailures = 0;
+      } catch (e) {
+        this.busFailures++;
+        this.nextBusAttempt = Date.now() + Math.min(30_000, 500 * 2 ** Math.min(this.busFailures, 6));
+        this.teardown();
+        return `D-Bus unavailable: ${errText(e)}`;
+      }
+    }
+    const bt = this.bt as Bluetooth;
+    let owner: string;
+    try {
+      owner = await withTimeout(this.nameOwner(), 3000, "GetNameOwner");
+    } catch (e) {
+      if ((e as { type?: string }).type === undefined) {
+        // No D-Bus reply at all: the bus itself is gone.
+        this.teardown();
+        return `D-Bus unavailable: ${errText(e)}`;
+      }
+      this.forgetBluez();
+      return `BlueZ not running (${errText(e)})`;
+    }
+    if (owner !== this.bluezOwner) {
+      if (this.bluezOwner !== undefined)
+        this.deps.log.warn("BlueZ restarted: rebuilding discovery and links");
+      this.forgetBluez();
+      this.bluezOwner = owner;
+    }
+    const names = await withTimeout(bt.adapters(), 3000, "list adapters");
+    const wanted = this.opts.adapters.length > 0 ? this.opts.adapters : names;
+    const problems: string[] = [];
+    for (const name of wanted) {
+      if (!names.includes(name)) {
+        problems.push(`adapter ${name} missing`);
+        this.dropAdapter(name);
+        continue;
+      }
+      let entry = this.adapters.get(name);
+      if (!entry) {
+        entry = { adapter: await bt.getAdapter(name), discovering: false };
+        this.adapters.set(name, entry);
+      }
+      if (!(await withTimeout(entry.adapter.isPowered(), 3000, "adapter state"))) {
+        problems.push(`adapter ${name} powered off`);
+        if (entry.discovering) this.deps.log.warn({ adapter: name }, "adapter powered off");
+        entry.discovering = false;
+        this.dropLinks(name);
+        continue;
+      }
+      if (!entry.discovering || !(await entry.adapter.isDiscovering())) {
+        await this.startDiscovery(name);
+        entry.discovering = true;
+      }
+      await this.syncDevices(name, entry.adapter, now);
+    }
+    this.connectSome(now);
+    return problems.length > 0 ? problems.join("; ") : undefined;
+  }
+
+  private async connectBus(): Promise<void> {
+    const bus = openBus(this.opts.busAddress);
+    // dbus-next connects lazily and reports a refused socket as an "error" event.
+    await withTimeout(
+      new Promise<void>((resolve, reject) => {
+        bus.once("error", reject);
+        bus.once("connect", () => resolve());
+      }),
+      3000,
+      "D-Bus connect",
+    );
+    const lost = (e: unknown) => {
+      if (this.dbus !== bus) return;
+      this.deps.log.warn({ err: errText(e) }, "D-Bus connection lost");
+      this.teardown();
+    };
+    bus.on("error", lost);
+    (bus as unknown as { _connection?: NodeJS.EventEmitter })._connection?.on("end", () =>
+      lost(new Error("bus closed")),
+    );
+    this.dbus = bus;
+    this.bt = bluetoothOn(bus);
+  }
+
+  private async nameOwner(): Promise<string> {
+    const dbus = this.dbus as MessageBus;
+    const obj = await dbus.getProxyObject("org.freedesktop.DBus", "/org/freedesktop/DBus");
+    const iface = obj.getInterface("org.freedesktop.DBus") as unknown as {
+      GetNameOwner(n: string): Promise<string>;
+    };
+    return iface.GetNameOwner("org.bluez");
+  }
+
+  private async startDiscovery(name: string): Promise<void> {
+    const obj = await (this.dbus as MessageBus).getProxyObject("org.bluez", `/org/bluez/${name}`);
+    const a = obj.getInterface("org.bluez.Adapter1") as unknown as {
+      SetDiscoveryFilter(f: Record<string, unknown>): Promise<void>;
+      StartDiscovery(): Promise<void>;
+    };
+    // DuplicateData: report every advert, not only the first from each address.
+    await a.SetDiscoveryFilter({ Transport: new Variant("s", "le"), DuplicateData: new Variant("b", true) });
+    try {
+      await a.StartDiscovery();
+    } catch (e) {
+      if (!/InProgress/.test(`${(e as { type?: string }).type ?? ""} ${errText(e)}`)) throw e;
+    }
+    this.deps.log.info({ adapter: name }, "BLE discovery started");
+  }
+
+  private async syncDevices(adapterName: string, adapter: Adapter, now: number): Promise<void> {
+    const addresses = await withTimeout(adapter.devices(), 3000, "list devices");
+    const paths = new Set(addresses.map((a) => `/org/bluez/${adapterName}/dev_${a.replaceAll(":", "_")}`));
+    for (const [path, w] of this.watches) {
+      if (w.adapter === adapterName && !paths.has(path)) this.unwatch(path);
+    }
+    addresses.forEach((address) => {
+      const path = `/org/bluez/${adapterName}/dev_${address.replaceAll(":", "_")}`;
+      if (!this.watches.has(path)) void this.watch(path, adapterName, address, now);
+    });
+  }
+
+  private async watch(path: string, adapter: string, address: string, now: number): Promise<void> {
+    const w: Watch = { path, adapter, address, rssi: null, off: () => {}, lastHeard: now };
+    this.watches.set(path, w);
+    try {
+      const obj = await (this.dbus as MessageBus).getProxyObject("org.bluez", path);
+      const props = obj.getInterface("org.freedesktop.DBus.Properties") as unknown as PropsProxy;
+      props.on("PropertiesChanged", (iface, changed) => {
+        if (iface === "org.bluez.Device1") this.changed(w, changed);
+      });
+      w.off = () => props.removeAllListeners("PropertiesChanged");
+      if (this.watches.get(path) !== w) return w.off();
+      this.changed(w, await props.GetAll("org.bluez.Device1"));
+    } catch (e) {
+      this.deps.log.debug({ path, err: errText(e) }, "device vanished while being watched");
+      this.unwatch(path);
+    }
+  }
+
+  private unwatch(path: string): void {
+    const w = this.watches.get(path);
+    if (!w) return;
+    w.off();
+    this.watches.delete(path);
+  }
+
+  private changed(w: Watch, changed: Record<string, { value: unknown }>): void {
+    if (changed.RSSI) w.rssi = Number(changed.RSSI.value);
+    if (changed.Connected && changed.Connected.value === false) {
+      const link = w.badge && this.links.get(w.badge.device);
+      if (link && link.address === w.address && link.state === "up") this.linkDown(link, "disconnected");
+    }
+    const md = changed.ManufacturerData?.value as Record<string, { value: unknown }> | undefined;
+    const ours = md?.[String(COMPANY_ID)]?.value;
+    if (!(ours instanceof Uint8Array)) return;
+    const bytes = Uint8Array.from(ours);
+    const hex = Buffer.from(bytes).toString("hex");
+    if (bytes.length < HEADER_LENGTH) {
+      this.deps.metrics.inc(
+        "onsite_ble_foreign_adverts_total",
+        "Adverts under our company id too short for a frame",
+      );
+      return;
+    }
+    w.lastData = hex;
+    void this.frame(bytes, w, "advert");
+  }
+
+  private async frame(bytes: Uint8Array, w: Watch, kind: "advert" | "gatt"): Promise<FrameOutcome> {
+    const rx: Reception = { at: this.deps.clock.now(), gateway: this.opts.gatewayId, rssi: w.rssi };
+    this.deps.metrics.inc("onsite_ble_frames_total", "Badge frames received over BLE", { kind });
+    const outcome = await this.deps.sink.submitFrame(bytes, rx);
+    if (outcome.badge) {
+      w.badge = outcome.badge;
+      w.lastHeard = rx.at;
+      this.deps.onVerified?.(bytes, rx, outcome);
+    }
+    return outcome;
+  }
+
+  // ---- GATT links ----
+
+  private connectSome(now: number): void {
+    const c = this.opts.connect;
+    if (!c.enabled) return;
+    let busy = [...this.links.values()].filter((l) => l.state !== "idle").length;
+    const candidates = [...this.watches.values()]
+      .filter(
+        (w) => w.badge && now - w.lastHeard <= c.heardWithinMs && this.adapters.get(w.adapter)?.discovering,
+      )
+      .sort((a, b) => b.lastHeard - a.lastHeard);
+    for (const w of candidates) {
+      const badge = w.badge as { device: string; no: number };
+      let link = this.links.get(badge.device);
+      if (!link) {
+        link = {
+          device: badge.device,
+          badgeNo: badge.no,
+          address: w.address,
+          adapter: w.adapter,
+          state: "idle",
+          attempts: 0,
+          nextAttemptAt: 0,
+          failingSince: null,
+          dropped: false,
+          queue: Promise.resolve(),
+          lastSignalSeq: 0,
+          ble: undefined,
+          ack: undefined,
+          signal: undefined,
+        };
+        this.links.set(badge.device, link);
+      }
+      if (link.state !== "idle" || now < link.nextAttemptAt) continue;
+      if (link.dropped) continue;
+      if (busy >= c.maxLinks) break;
+      link.address = w.address;
+      link.adapter = w.adapter;
+      busy++;
+      void this.connect(link, w);
+    }
+    // A dropped badge gets another chance once it has been out of earshot and is heard again.
+    for (const link of this.links.values()) {
+      const w = [...this.watches.values()].find((x) => x.badge?.device === link.device);
+      if (link.dropped && (!w || now - w.lastHeard > c.heardWithinMs)) {
+        link.dropped = false;
+        link.failingSince = null;
+        link.attempts = 0;
+      }
+    }
+  }
+
+  private async connect(link: Link, w: Watch): Promise<void> {
+    const c = this.opts.connect;
+    link.state = "connecting";
+    const started = this.deps.clock.now();
+    let device: Device | undefined;
+    try {
+      const entry = this.adapters.get(link.adapter);
+      if (!entry) throw new Error(`adapter ${link.adapter} gone`);
+      device = await withTimeout(entry.adapter.getDevice(link.address), c.opTimeoutMs, "find device");
+      const d = device;
+      await withTimeout(d.connect(), c.timeoutMs, "connect");
+      const gatt = await withTimeout(d.gatt(), c.opTimeoutMs, "resolve services");
+      const svc = await gatt.getPrimaryService(BADGE_SERVICE_UUID);
+      const events = await svc.getCharacteristic(EVENT_CHAR_UUID);
+      link.ack = await svc.getCharacteristic(ACK_CHAR_UUID);
+      link.signal = await svc.getCharacteristic(SIGNAL_CHAR_UUID);
+      const time = await svc.getCharacteristic(TIME_CHAR_UUID);
+      events.on("valuechanged", (value: Buffer) => {
+        link.queue = link.queue.then(() => this.gattFrame(link, w, Uint8Array.from(value)));
+      });
+      await withTimeout(events.startNotifications(), c.opTimeoutMs, "subscribe");
+      d.on("disconnect", () => this.linkDown(link, "disconnected"));
+      link.ble = d;
+      link.state = "up";
+      link.attempts = 0;
+      link.failingSince = null;
+      this.deps.metrics.inc("onsite_ble_links_total", "GATT links established");
+      this.deps.log.info({ badge: link.device, address: link.address }, "badge linked over GATT");
+      await this.write(link, time, { type: "time", badge: link.badgeNo, hubTime: this.deps.clock.now() });
+    } catch (e) {
+      link.state = "idle";
+      link.attempts++;
+      link.failingSince ??= started;
+      const backoff = Math.min(30_000, 1000 * 2 ** Math.min(link.attempts - 1, 5));
+      link.nextAttemptAt = this.deps.clock.now() + backoff;
+      this.deps.metrics.inc("onsite_ble_link_failures_total", "GATT link attempts that failed");
+      this.deps.log.debug(
+        { badge: link.device, err: errText(e), attempt: link.attempts },
+        "GATT link failed",
+      );
+      if (this.deps.clock.now() - link.failingSince >= c.dropAfterMs) {
+        link.dropped = true;
+        this.deps.metrics.inc("onsite_ble_badges_dropped_total", "Badges dropped after not answering");
+        this.deps.log.warn(
+          { badge: link.device, attempts: link.attempts },
+          "badge does not answer GATT: dropped until it leaves and returns",
+        );
+      }
+      void device?.disconnect().catch(() => {});
+    }
+  }
+
+  private linkDown(link: Link, why: string): void {
+    if (link.state !== "up") return;
+    link.state = "idle";
+    link.ble = undefined;
+    link.ack = undefined;
+    link.signal = undefined;
+    link.nextAttemptAt = this.deps.clock.now() + 1000;
+    this.deps.log.info({ badge: link.device, why }, "GATT link down");
+  }
+
+  private async gattFrame(link: Link, w: Watch, bytes: Uint8Array): Promise<void> {
+    let counter: number;
+    try {
+      counter = peekFrame(bytes).counter;
+    } catch {
+      counter = -1;
+    }
+    const outcome = await this.frame(bytes, w, "gatt");
+    const status: AckStatus = outcome.status;
+    // A frame refused for a reason other than its content (unknown badge, bad MAC) is not acked:
+    // without the badge's key there is nothing the badge would believe.
+    if (counter < 0 || !link.ack) return;
+    await this.write(link, link.ack, { type: "ack", badge: link.badgeNo, counter, status });
+  }
+
+  private async write(
+    link: Link,
+    ch: GattCharacteristic,
+    msg: Parameters<typeof encodeDownlink>[0],
+  ): Promise<boolean> {
+    const key = await this.deps.sink.keyOfBadge(link.badgeNo);
+    if (!key) return false;
+    try {
+      await withTimeout(
+        ch.writeValue(Buffer.from(encodeDownlink(msg, key)), { type: "request" }),
+        this.opts.connect.opTimeoutMs,
+        `write ${msg.type}`,
+      );
+      this.deps.metrics.inc("onsite_ble_writes_total", "Signed writes to badges", { type: msg.type });
+      return true;
+    } catch (e) {
+      this.deps.log.warn({ badge: link.device, err: errText(e) }, `writing ${msg.type} failed`);
+      void link.ble?.disconnect().catch(() => {});
+      this.linkDown(link, `write ${msg.type} failed`);
+      return false;
+    }
+  }
+
+  private command(device: string, command: DeviceCommand): void {
+    if (command.type !== "signal") return;
+    const link = this.links.get(device);
+    if (link?.state !== "up" || !link.signal) return;
+    const signal = link.signal;
+    const seq = Math.max(this.deps.clock.now(), link.lastSignalSeq + 1);
+    link.lastSignalSeq = seq;
+    link.queue = link.queue.then(async () => {
+      await this.write(link, signal, {
+        type: "signal",
+        badge: link.badgeNo,
+        seq,
+        pattern: command.pattern,
+        repeat: Math.min(command.repeat, 255),
+      });
+    });
+  }
+
+  // ---- teardown ----
+
+  private dropLinks(adapter?: string): void {
+    for (const link of this.links.values()) {
+      if (adapter !== undefined && link.adapter !== adapter) continue;
+      if (link.state === "up") this.linkDown(link, "adapter down");
+      else link.state = "idle";
+    }
+  }
+
+  private dropAdapter(name: string): void {
+    this.adapters.delete(name);
+    this.dropLinks(name);
+    for (const [path, w] of this.watches) if (w.adapter === name) this.unwatch(path);
+  }
+
+  private forgetBluez(): void {
+    for (const name of [...this.adapters.keys()]) this.dropAdapter(name);
+    this.bluezOwner = undefined;
+  }
+
+  private teardown(): void {
+    this.forgetBluez();
+    const bus = this.dbus;
+    this.dbus = undefined;
+    this.bt = undefined;
+    if (bus) {
+      bus.removeAllListeners("error");
+      bus.on("error", () => {});
+      try {
+        bus.disconnect();
+      } catch {
+        // already broken
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    for (const off of this.offs) off();
+    while (this.running) await sleep(20);
+    await Promise.all(
+      [...this.links.values()].map((l) =>
+        l.state === "up" && l.ble
+          ? withTimeout(l.ble.disconnect(), 2000, "disconnect").catch(() => {})
+          : undefined,
+      ),
+    );
+    for (const l of this.links.values()) await l.queue.catch(() => {});
+    this.teardown();
+    this.deps.health.delete("ble");
+  }
+}
