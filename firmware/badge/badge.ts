@@ -52,6 +52,8 @@ export class Badge {
   /** Last feedback pattern played (for display and tests). */
   lastSignal: string | undefined;
   sent = 0;
+  /** Hub time minus the badge's own clock, from the last time sync (0 until one arrives). */
+  clockOffsetMs = 0;
 
   private constructor(private readonly opts: BadgeOptions) {
     this.clock = opts.clock ?? Date.now;
@@ -112,12 +114,17 @@ export class Badge {
     this.timers.every(1000, () => this.drain());
   }
 
+  /** Badge time: its own clock, corrected by the hub's last signed time sync. */
+  now(): number {
+    return this.clock() + this.clockOffsetMs;
+  }
+
   private frame(build: (h: { badge: number; counter: number; time: number }) => BadgeFrame): Uint8Array {
     return encodeFrame(
       build({
         badge: this.opts.badgeNo,
         counter: this.counter.take(),
-        time: Math.floor(this.clock() / 1000),
+        time: Math.floor(this.now() / 1000),
       }),
       this.opts.key,
     );
@@ -198,7 +205,7 @@ export class Badge {
 
   lateNotice(): void {
     this.beep(60, 2);
-    const eta = Math.floor(this.clock() / 1000) + (this.opts.lateEtaMinutes ?? 30) * 60;
+    const eta = Math.floor(this.now() / 1000) + (this.opts.lateEtaMinutes ?? 30) * 60;
     this.enqueue(
       "late_notice",
       this.frame((h) => ({ type: "late_notice", ...h, eta, reason: "traffic" })),
@@ -222,6 +229,10 @@ export class Badge {
   }
 
   private command(c: DeviceCommand): void {
+    if (c.type === "time_sync") {
+      this.clockOffsetMs = c.hubTime - this.clock();
+      return;
+    }
     if (c.type !== "signal") return;
     this.lastSignal = c.pattern;
     const long = c.pattern === "cleanup_missing" || c.pattern === "alarm";

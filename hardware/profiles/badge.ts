@@ -7,7 +7,10 @@ export interface BadgeProfile {
   buzzer: number;
   longPressMs: number;
   doublePressMs: number;
-  /** Seconds between signed presence adverts while in range. */
+  /**
+   * Seconds between newly signed presence frames while in range (each is advertised until the
+   * next; the hub's presence tracking counts rotations by the frame counter).
+   */
   presenceIntervalS: number;
   /** Frames kept while out of range; the oldest is dropped (and counted) beyond this. */
   queueLimit: number;
@@ -20,6 +23,6 @@ export const BADGE_PROFILE: BadgeProfile = {
   buzzer: 8,
   longPressMs: 2000,
   doublePressMs: 500,
-  presenceIntervalS: 10,
+  presenceIntervalS: 2,
   queueLimit: 256,
 };

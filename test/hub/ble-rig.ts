@@ -1,0 +1,106 @@
+/**
+ * A BLE test rig: a private dbus-daemon, the BlueZ stand-in on it, a hub whose node-ble central
+ * talks to it over that real bus, and badge firmware on light virtual boards whose radio is a
+ * stand-in peripheral.
+ */
+import { join } from "node:path";
+import { Badge } from "../../firmware/badge/badge.js";
+import { BleRadio } from "../../firmware/badge/ble-radio.js";
+import { BADGE_PROFILE } from "../../hardware/profiles/badge.js";
+import { PrivateBus } from "../../hardware/virtual/bluez/private-bus.js";
+import { BluezStandIn, type StandInOptions, type VirtualPeripheral } from "../../hardware/virtual/bluez/stand-in.js";
+import { LightIO } from "../../hardware/virtual/light-io.js";
+import type { Hub } from "../../hub/app.js";
+import { DEFAULT_CONFIG, type HubConfig } from "../../hub/config/config.js";
+import { fromHex } from "../../protocol/index.js";
+import { type SeededDevices, seed, startHub, tempDir } from "./helpers.js";
+
+export interface RigBadge {
+  badge: Badge;
+  radio: BleRadio;
+  peripheral: VirtualPeripheral;
+  io: LightIO;
+  press(ms?: number): Promise<void>;
+}
+
+export interface BleRig {
+  bus: PrivateBus;
+  bluez: BluezStandIn;
+  hub: Hub;
+  seeded: SeededDevices;
+  dir: string;
+  addBadge(opts?: { address?: string; clock?: () => number; stateDir?: string }): Promise<RigBadge>;
+  stop(): Promise<void>;
+}
+
+/** Fast presence for tests: rotations every 0.5 s, departure after at most 3 s of silence. */
+export const FAST_BLE: HubConfig["ble"] = {
+  ...DEFAULT_CONFIG.ble,
+  mode: "bluez",
+  siteId: "S1",
+  connectTimeoutMs: 3000,
+  dropAfterMs: 4000,
+  presence: { silenceS: 3, minSilenceS: 1, minDwellS: 0, enterRssi: -85, rotationS: 0.5 },
+};
+
+export async function startBleRig(
+  opts: { ble?: Partial<HubConfig["ble"]>; standIn?: StandInOptions } = {},
+): Promise<BleRig> {
+  const tmp = tempDir("onsite-ble-");
+  const bus = await PrivateBus.start();
+  const bluez = await BluezStandIn.start(bus.address, { connectFailMs: 500, ...opts.standIn });
+  const hub = await startHub(tmp.path, {}, { ble: { ...FAST_BLE, busAddress: bus.address, ...opts.ble } });
+  const seeded = await seed(hub);
+  const badges: RigBadge[] = [];
+  return {
+    bus,
+    bluez,
+    hub,
+    seeded,
+    dir: tmp.path,
+    async addBadge(o = {}) {
+      const peripheral = bluez.peripheral(o.address ?? "C4:11:22:33:44:01");
+      const key = fromHex(seeded.badge.key);
+      const radio = new BleRadio(peripheral, { badgeNo: seeded.badge.badgeNo, key, advertIntervalMs: 200 });
+      const io = new LightIO();
+      const badge = await Badge.start({
+        io,
+        profile: { ...BADGE_PROFILE, presenceIntervalS: 0.5 },
+        deviceId: seeded.badge.id,
+        badgeNo: seeded.badge.badgeNo,
+        key,
+        radio,
+        stateDir: o.stateDir ?? join(tmp.path, `badge-${peripheral.address.replaceAll(":", "")}`),
+        ppe: ["helmet", "safety_shoes"],
+        battery: () => 80,
+        ...(o.clock ? { clock: o.clock } : {}),
+      });
+      radio.start();
+      const b: RigBadge = {
+        badge,
+        radio,
+        peripheral,
+        io,
+        async press(ms = 40) {
+          io.setInput(BADGE_PROFILE.button, true);
+          await new Promise((r) => setTimeout(r, ms));
+          io.setInput(BADGE_PROFILE.button, false);
+          // A single press is known only once the double-press window has passed.
+          await new Promise((r) => setTimeout(r, BADGE_PROFILE.doublePressMs + 50));
+        },
+      };
+      badges.push(b);
+      return b;
+    },
+    async stop() {
+      for (const b of badges) {
+        b.radio.stop();
+        await b.badge.stop();
+      }
+      await hub.stop();
+      await bluez.stop();
+      await bus.stop();
+      tmp.cleanup();
+    },
+  };
+}
