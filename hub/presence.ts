@@ -49,7 +49,7 @@ export class PresenceService implements SightingSink {
     this.sites.set(gateway, siteId);
   }
 
-  async start(tickMs = 1000): Promise<void> {
+  async start(tickMs = 500): Promise<void> {
     for (const s of await this.deps.store.listPresence({ open: true, limit: 5000 })) {
       if (!this.sites.has(s.gateway)) this.sites.set(s.gateway, s.siteId);
       this.tracker.resume(s);

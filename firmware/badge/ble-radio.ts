@@ -17,13 +17,14 @@
 import {
   ACK_CHAR_UUID,
   type DeviceCommand,
-  decodeDownlink,
   type Downlink,
+  decodeDownlink,
   isProtocolError,
   peekFrame,
   SHORT_FRAME_LENGTH,
   SIGNAL_CHAR_UUID,
   TIME_CHAR_UUID,
+  TIME_ECHO_WINDOW,
 } from "../../protocol/index.js";
 import type { BadgeRadio, FrameKind } from "./radio.js";
 
@@ -50,6 +51,8 @@ export class BleRadio implements BadgeRadio {
   private readonly acks = new Map<number, () => void>();
   private readonly listeners = new Set<(c: DeviceCommand) => void>();
   private lastTime = 0;
+  /** The newest counter this badge has put on the air. */
+  private highest = -1;
   private lastSignal = 0;
   private timer: NodeJS.Timeout | undefined;
   /** Downlink writes that did not verify (forged, altered, for another badge). */
@@ -88,7 +91,8 @@ export class BleRadio implements BadgeRadio {
   async send(_badgeNo: number, frame: Uint8Array, _kind: FrameKind): Promise<boolean> {
     const short = frame.length === SHORT_FRAME_LENGTH;
     const header = peekFrame(frame);
-    if (short && this.advert !== frame) {
+    this.highest = Math.max(this.highest, header.counter);
+    if (short && !(this.advert && Buffer.from(this.advert).equals(frame))) {
       this.advert = frame;
       this.advertsOfHead = 0;
       this.tick();
@@ -131,14 +135,30 @@ export class BleRadio implements BadgeRadio {
         this.acks.get(msg.counter)?.();
         return;
       case "time":
+        if (msg.counter > this.highest || this.highest - msg.counter >= TIME_ECHO_WINDOW) {
+          this.refused++;
+          return;
+        }
         if (msg.hubTime <= this.lastTime) return;
         this.lastTime = msg.hubTime;
-        this.emit({ v: 1, type: "time_sync", time: msg.hubTime, deviceTime: msg.hubTime, hubTime: msg.hubTime });
+        this.emit({
+          v: 1,
+          type: "time_sync",
+          time: msg.hubTime,
+          deviceTime: msg.hubTime,
+          hubTime: msg.hubTime,
+        });
         return;
       case "signal":
         if (msg.seq <= this.lastSignal) return;
         this.lastSignal = msg.seq;
-        this.emit({ v: 1, type: "signal", time: msg.seq, pattern: msg.pattern, repeat: Math.min(msg.repeat, 20) });
+        this.emit({
+          v: 1,
+          type: "signal",
+          time: msg.seq,
+          pattern: msg.pattern,
+          repeat: Math.min(msg.repeat, 20),
+        });
         return;
     }
   }

@@ -6,11 +6,14 @@
  *
  * layout: version u8 | type u8 | badge u32 | body | mac[8]
  *   ack    0x81  counter u32 | status u8 (0 accepted, 1 duplicate, 2 rejected)
- *   time   0x82  hub time, epoch ms, u64 (hi u32, lo u32)
+ *   time   0x82  hub time, epoch ms, u64 (hi u32, lo u32) | counter u32 (the newest frame counter
+ *                 the hub has from this badge: a nonce the badge chose, so an old time sync
+ *                 replayed later is refused)
  *   signal 0x83  seq u64 (hub time ms: strictly increasing per badge) | pattern u8 | repeat u8
  *
- * A badge applies a time or signal message only when its value is newer than the last it applied,
- * so a recorded message replayed later does nothing.
+ * A badge applies a time message only when the counter it echoes is one of the last
+ * TIME_ECHO_WINDOW counters the badge has used, and a signal only when its seq is newer than the
+ * last it applied, so a recorded message replayed later does nothing.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { ProtocolError } from "../errors.js";
@@ -20,6 +23,8 @@ import { ByteReader, ByteWriter } from "./bytes.js";
 
 const DOMAIN = new TextEncoder().encode("onsite-ble-downlink-v1");
 export const DOWNLINK_MAC_LENGTH = 8;
+/** How recent the counter echoed in a time message must be (in the badge's own counters). */
+export const TIME_ECHO_WINDOW = 256;
 
 export const DOWNLINK_TYPES = { ack: 0x81, time: 0x82, signal: 0x83 } as const;
 export const ACK_STATUSES = ["accepted", "duplicate", "rejected"] as const;
@@ -27,7 +32,7 @@ export type AckStatus = (typeof ACK_STATUSES)[number];
 
 export type Downlink =
   | { type: "ack"; badge: number; counter: number; status: AckStatus }
-  | { type: "time"; badge: number; hubTime: number }
+  | { type: "time"; badge: number; hubTime: number; counter: number }
   | { type: "signal"; badge: number; seq: number; pattern: SignalPattern; repeat: number };
 
 function mac(key: Uint8Array, signed: Uint8Array): Uint8Array {
@@ -60,6 +65,7 @@ export function encodeDownlink(msg: Downlink, key: Uint8Array): Uint8Array {
       break;
     case "time":
       u64(w, msg.hubTime, "hubTime");
+      w.u32(msg.counter >>> 0);
       break;
     case "signal": {
       const p = SIGNAL_PATTERNS.indexOf(msg.pattern);
@@ -92,7 +98,7 @@ export function decodeDownlink(bytes: Uint8Array, badge: number, key: Uint8Array
       break;
     }
     case DOWNLINK_TYPES.time:
-      msg = { type: "time", badge: to, hubTime: readU64(r, "hubTime") };
+      msg = { type: "time", badge: to, hubTime: readU64(r, "hubTime"), counter: r.u32("counter") };
       break;
     case DOWNLINK_TYPES.signal: {
       const seq = readU64(r, "seq");

@@ -8,7 +8,11 @@ import { Badge } from "../../firmware/badge/badge.js";
 import { BleRadio } from "../../firmware/badge/ble-radio.js";
 import { BADGE_PROFILE } from "../../hardware/profiles/badge.js";
 import { PrivateBus } from "../../hardware/virtual/bluez/private-bus.js";
-import { BluezStandIn, type StandInOptions, type VirtualPeripheral } from "../../hardware/virtual/bluez/stand-in.js";
+import {
+  BluezStandIn,
+  type StandInOptions,
+  type VirtualPeripheral,
+} from "../../hardware/virtual/bluez/stand-in.js";
 import { LightIO } from "../../hardware/virtual/light-io.js";
 import type { Hub } from "../../hub/app.js";
 import { DEFAULT_CONFIG, type HubConfig } from "../../hub/config/config.js";
@@ -29,7 +33,13 @@ export interface BleRig {
   hub: Hub;
   seeded: SeededDevices;
   dir: string;
-  addBadge(opts?: { address?: string; clock?: () => number; stateDir?: string }): Promise<RigBadge>;
+  addBadge(opts?: {
+    address?: string;
+    clock?: () => number;
+    stateDir?: string;
+    /** Another provisioned badge than the seeded one. */
+    device?: { id: string; badgeNo: number; key: string };
+  }): Promise<RigBadge>;
   stop(): Promise<void>;
 }
 
@@ -60,14 +70,15 @@ export async function startBleRig(
     dir: tmp.path,
     async addBadge(o = {}) {
       const peripheral = bluez.peripheral(o.address ?? "C4:11:22:33:44:01");
-      const key = fromHex(seeded.badge.key);
-      const radio = new BleRadio(peripheral, { badgeNo: seeded.badge.badgeNo, key, advertIntervalMs: 200 });
+      const who = o.device ?? seeded.badge;
+      const key = fromHex(who.key);
+      const radio = new BleRadio(peripheral, { badgeNo: who.badgeNo, key, advertIntervalMs: 200 });
       const io = new LightIO();
       const badge = await Badge.start({
         io,
         profile: { ...BADGE_PROFILE, presenceIntervalS: 0.5 },
-        deviceId: seeded.badge.id,
-        badgeNo: seeded.badge.badgeNo,
+        deviceId: who.id,
+        badgeNo: who.badgeNo,
         key,
         radio,
         stateDir: o.stateDir ?? join(tmp.path, `badge-${peripheral.address.replaceAll(":", "")}`),

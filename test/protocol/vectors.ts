@@ -1,6 +1,6 @@
 /** Loads the golden vectors: shared by protocol, hub and firmware tests. */
 import { readFileSync } from "node:fs";
-import { type BadgeFrame, fromHex, type ProtocolErrorCode } from "../../protocol/index.js";
+import { type BadgeFrame, type Downlink, fromHex, type ProtocolErrorCode } from "../../protocol/index.js";
 
 function load<T>(name: string): T {
   return JSON.parse(readFileSync(new URL(`../../protocol/vectors/${name}`, import.meta.url), "utf8")) as T;
@@ -24,3 +24,7 @@ export const testKey = fromHex(frameVectors.key);
 /** Key lookup that knows the badges the vectors use. */
 export const testKeys = (badge: number): Uint8Array | undefined =>
   negativeFrameVectors.knownBadges.includes(badge) ? testKey : undefined;
+export const downlinkVectors = load<{
+  key: string;
+  vectors: Array<{ name: string; fields: Downlink; hex: string }>;
+}>("downlink.json");

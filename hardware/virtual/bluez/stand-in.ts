@@ -661,11 +661,8 @@ export class BluezStandIn {
     this.serving = false;
     clearInterval(this.expiry);
     for (const a of this.adapterMap.values()) for (const d of a.devices.values()) d.remove();
-    try {
-      await this.bus.releaseName("org.bluez");
-    } catch {
-      // the bus may already be gone
-    }
+    // On a bus that is already gone the call would never be answered.
+    await Promise.race([this.bus.releaseName("org.bluez").catch(() => {}), sleep(500)]);
     this.bus.disconnect();
     for (const p of this.peripherals.values()) p.linkChanged();
   }

@@ -105,6 +105,8 @@ interface Watch {
   badge?: { device: string; no: number };
   lastHeard: number;
   lastData?: string;
+  /** The newest counter verified from this device (echoed in time syncs). */
+  counter: number;
 }
 
 interface Link {
@@ -154,7 +156,6 @@ export class BleCentral {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private stopped = false;
-  private lastProblem: string | undefined;
   private busFailures = 0;
   private nextBusAttempt = 0;
   private readonly offs: Array<() => void> = [];
@@ -182,12 +183,19 @@ export class BleCentral {
     this.timer.unref();
   }
 
+  private healthy(): void {
+    const n = this.adapters.size;
+    this.health(true, `${n} adapter${n === 1 ? "" : "s"} scanning, ${this.linkedBadges().length} linked`);
+  }
+
+  /** Sets the "ble" health entry; logs when it turns bad, changes while bad, or recovers. */
   private health(ok: boolean, detail: string): void {
+    const prev = this.deps.health.get("ble");
     this.deps.health.set("ble", { ok, detail });
-    if (detail === this.lastProblem) return;
-    this.lastProblem = detail;
-    if (ok) this.deps.log.info({ detail }, "BLE ok");
-    else if (detail !== "starting") this.deps.log.warn({ detail }, "BLE degraded");
+    if (ok && prev?.ok !== true)
+      this.deps.log.info({ detail }, prev?.detail === "starting" ? "BLE up" : "BLE recovered");
+    if (!ok && detail !== "starting" && detail !== prev?.detail)
+      this.deps.log.warn({ detail }, "BLE degraded");
   }
 
   /** Links currently up, by badge device id (for status and tests). */
@@ -203,10 +211,7 @@ export class BleCentral {
     try {
       const problem = await this.check();
       if (problem) this.health(false, problem);
-      else {
-        const n = this.adapters.size;
-        this.health(true, `${n} adapter${n === 1 ? "" : "s"} scanning, ${this.linkedBadges().length} linked`);
-      }
+      else this.healthy();
     } catch (e) {
       this.health(false, errText(e));
     } finally {
@@ -217,7 +222,7 @@ export class BleCentral {
   private async check(): Promise<string | undefined> {
     const now = this.deps.clock.now();
     if (!this.dbus) {
-      if (Date.now() < this.nextBusAttempt) return this.lastProblem ?? "D-Bus unavailable";
+      if (Date.now() < this.nextBusAttempt) return this.deps.health.get("ble")?.detail ?? "D-Bus unavailable";
       try {
         await this.connectBus();
         this.busFailures = 0;
@@ -340,7 +345,7 @@ export class BleCentral {
   }
 
   private async watch(path: string, adapter: string, address: string, now: number): Promise<void> {
-    const w: Watch = { path, adapter, address, rssi: null, off: () => {}, lastHeard: now };
+    const w: Watch = { path, adapter, address, rssi: null, off: () => {}, lastHeard: now, counter: -1 };
     this.watches.set(path, w);
     try {
       const obj = await (this.dbus as MessageBus).getProxyObject("org.bluez", path);
@@ -392,6 +397,7 @@ export class BleCentral {
     const outcome = await this.deps.sink.submitFrame(bytes, rx);
     if (outcome.badge) {
       w.badge = outcome.badge;
+      if (outcome.counter !== undefined) w.counter = Math.max(w.counter, outcome.counter);
       w.lastHeard = rx.at;
       this.deps.onVerified?.(bytes, rx, outcome);
     }
@@ -478,7 +484,15 @@ export class BleCentral {
       link.failingSince = null;
       this.deps.metrics.inc("onsite_ble_links_total", "GATT links established");
       this.deps.log.info({ badge: link.device, address: link.address }, "badge linked over GATT");
-      await this.write(link, time, { type: "time", badge: link.badgeNo, hubTime: this.deps.clock.now() });
+      if (this.deps.health.get("ble")?.ok) this.healthy();
+      if (w.counter >= 0) {
+        await this.write(link, time, {
+          type: "time",
+          badge: link.badgeNo,
+          hubTime: this.deps.clock.now(),
+          counter: w.counter,
+        });
+      }
     } catch (e) {
       link.state = "idle";
       link.attempts++;
@@ -510,6 +524,7 @@ export class BleCentral {
     link.signal = undefined;
     link.nextAttemptAt = this.deps.clock.now() + 1000;
     this.deps.log.info({ badge: link.device, why }, "GATT link down");
+    if (this.deps.health.get("ble")?.ok) this.healthy();
   }
 
   private async gattFrame(link: Link, w: Watch, bytes: Uint8Array): Promise<void> {

@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import {
+  DEFAULT_PRESENCE,
+  type PresenceConfig,
+  PresenceTracker,
+  type Sighting,
+} from "../../../hub/core/presence.js";
+
+const cfg: PresenceConfig = { ...DEFAULT_PRESENCE, minDwellMs: 0 };
+const at = (t: number, counter: number, rssi: number | null = -60): Sighting => ({
+  badge: "b1",
+  gateway: "g1",
+  at: t,
+  rssi,
+  counter,
+  frame: "00",
+});
+
+/** Feeds one sighting per rotation from t0, every `every`-th rotation heard, for n rotations. */
+function feed(tr: PresenceTracker, t0: number, c0: number, n: number, every = 1, rssi = -60) {
+  for (let i = 0; i < n; i++) if (i % every === 0) tr.observe(at(t0 + i * cfg.rotationMs, c0 + i, rssi));
+  return { t: t0 + (n - 1) * cfg.rotationMs, c: c0 + n - 1 };
+}
+
+describe("presence tracker", () => {
+  it("arrives at the first strong sighting; a single weak one is not an arrival, a second is", () => {
+    const tr = new PresenceTracker(cfg);
+    expect(tr.observe(at(0, 1, -95))).toEqual([]);
+    expect(tr.isPresent("b1", "g1")).toBe(false);
+    const [c] = tr.observe(at(2000, 2, -94));
+    expect(c?.kind).toBe("arrived");
+    expect(c?.session.arrivedAt).toBe(2000);
+    const tr2 = new PresenceTracker(cfg);
+    expect(tr2.observe(at(0, 1, -70))[0]?.kind).toBe("arrived");
+  });
+
+  it("departs after the silence its reception rate calls for: sooner when heard reliably, never past silenceMs", () => {
+    const reliable = new PresenceTracker(cfg);
+    const r = feed(reliable, 0, 1, 100);
+    const quick = reliable.requiredSilence("b1", "g1");
+    expect(quick).toBeLessThan(cfg.silenceMs);
+    expect(quick).toBeGreaterThanOrEqual(cfg.minSilenceMs);
+    expect(reliable.tick(r.t + quick - 1)).toEqual([]);
+    const [d] = reliable.tick(r.t + quick);
+    expect(d?.kind).toBe("departed");
+    expect(d?.session.departedAt).toBe(r.t);
+    expect(d?.session.detectedAt).toBe(r.t + quick);
+
+    const lossy = new PresenceTracker(cfg);
+    feed(lossy, 0, 1, 100, 3); // one rotation in three heard
+    expect(lossy.requiredSilence("b1", "g1")).toBe(cfg.silenceMs);
+  });
+
+  it("a session lasts at least minDwell", () => {
+    const tr = new PresenceTracker({ ...cfg, minDwellMs: 60_000 });
+    tr.observe(at(0, 1));
+    expect(tr.tick(40_000)).toEqual([]);
+    expect(tr.tick(60_000)[0]?.kind).toBe("departed");
+  });
+
+  it("keeps the RSSI series bounded, thinned evenly over the whole session", () => {
+    const tr = new PresenceTracker({ ...cfg, maxSamples: 16 });
+    feed(tr, 0, 1, 1000);
+    const s = tr.present()[0];
+    expect(s?.sightings).toBe(1000);
+    expect(s?.rssi.length).toBeLessThan(16);
+    expect(s?.rssi[0]?.[0]).toBe(0);
+    expect(s?.rssi.at(-1)?.[0]).toBeGreaterThan(0.9 * 999 * cfg.rotationMs);
+  });
+
+  it("a resumed session departs on the first tick after its silence, at its last sighting", () => {
+    const tr = new PresenceTracker(cfg);
+    const [c] = tr.observe(at(0, 1));
+    const open = { ...(c?.session as NonNullable<typeof c>["session"]), lastHeardAt: 5000 };
+    const later = new PresenceTracker(cfg);
+    later.resume(open);
+    const [d] = later.tick(5000 + cfg.silenceMs);
+    expect(d?.session.departedAt).toBe(5000);
+  });
+});
