@@ -34,8 +34,9 @@ class FakePeripheral implements BlePeripheral {
   onLink() {
     return () => {};
   }
-  write(uuid: string, v: Uint8Array) {
-    return this.writes.get(uuid)?.(v);
+  /** The radio's write handlers are synchronous: a GATT write is handled before it returns. */
+  write(uuid: string, v: Uint8Array): void {
+    void this.writes.get(uuid)?.(v);
   }
 }
 
@@ -85,7 +86,7 @@ describe("badge BLE radio", () => {
     const got: DeviceCommand[] = [];
     radio.onCommand("b", (c) => got.push(c));
     for (let c = 1; c <= TIME_ECHO_WINDOW + 10; c++) await radio.send(BADGE, frame(c, "presence"), "advert");
-    const time = (hubTime: number, counter: number) =>
+    const time = (hubTime: number, counter: number): void =>
       p.write(TIME_CHAR_UUID, encodeDownlink({ type: "time", badge: BADGE, hubTime, counter }, key));
     time(2_000_000_000_000, 5); // too old an echo: a replay
     time(2_000_000_000_000, TIME_ECHO_WINDOW + 11); // a counter the badge never used
@@ -93,7 +94,7 @@ describe("badge BLE radio", () => {
     expect(radio.refused).toBe(2);
     time(2_000_000_000_000, TIME_ECHO_WINDOW + 9);
     expect(got).toMatchObject([{ type: "time_sync", hubTime: 2_000_000_000_000 }]);
-    const signal = (seq: number) =>
+    const signal = (seq: number): void =>
       p.write(
         SIGNAL_CHAR_UUID,
         encodeDownlink({ type: "signal", badge: BADGE, seq, pattern: "confirm", repeat: 1 }, key),
