@@ -110,6 +110,10 @@ export class Badge {
       }, profile.doublePressMs);
     });
     this.off = radio.onCommand(deviceId, (c) => this.command(c));
+    // A BLE central finds the badge by its signed advert, and keeps hearing that frame (stale, but
+    // still verifiable) while a backlog holds newer presence back: so a BLE badge announces itself
+    // at once, before its first press can become a backlog.
+    if (radio.advertises) this.presence();
     this.timers.every(profile.presenceIntervalS * 1000, () => this.presence());
     this.timers.every(1000, () => this.drain());
   }

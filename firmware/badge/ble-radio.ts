@@ -46,6 +46,7 @@ export interface BleRadioOptions {
 }
 
 export class BleRadio implements BadgeRadio {
+  readonly advertises = true;
   private advert: Uint8Array | undefined;
   private advertsOfHead = 0;
   private readonly acks = new Map<number, () => void>();

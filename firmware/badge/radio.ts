@@ -9,6 +9,8 @@ import { type DeviceCommand, decodeCommandPayload, toHex, topics } from "../../p
 export type FrameKind = "advert" | "gatt";
 
 export interface BadgeRadio {
+  /** True for a radio the hub finds only by its adverts (BLE): the badge then announces itself at boot. */
+  readonly advertises?: boolean;
   /** Whether a gateway hears this badge now. */
   inRange(badgeNo: number): boolean;
   /** Delivers one frame; true once the far side has it (for a gateway: the hub's PUBACK). */

@@ -1,6 +1,6 @@
 /**
  * Runs one scenario's devices: the badge program and the kiosk program on virtual boards, an RFID
- * reader on a mock serial port, the badge heard by a gateway-style radio. Actions become what a
+ * reader on a mock serial port, the badge heard by a gateway over MQTT or by the hub's BLE central. Actions become what a
  * person does: presses on the board's pins, a tag on the reader, a report from the engineer's app.
  */
 import { join } from "node:path";
@@ -10,10 +10,10 @@ import { KIOSK_PROFILE } from "../../hardware/profiles/kiosk.js";
 import { type BoardKind, createVirtualBoard, type VirtualBoard } from "../../hardware/virtual/boards.js";
 import { fromHex, type PpeItem } from "../../protocol/index.js";
 import { Badge } from "../badge/badge.js";
-import type { GatewayRadio } from "../badge/radio.js";
 import { Kiosk, type KioskState } from "../kiosk/kiosk.js";
 import { rdm6300Frame } from "../kiosk/rdm6300.js";
 import type { HubApi } from "./api.js";
+import type { SimRadio } from "./radios.js";
 import type { SimAction } from "./scenarios.js";
 
 export interface ScenarioDevices {
@@ -46,7 +46,7 @@ export class ScenarioDriver {
     private readonly d: ScenarioDevices,
     private readonly opts: {
       mqttUrl: string;
-      radio: GatewayRadio;
+      radio: SimRadio;
       api: HubApi;
       stateDir: string;
       kioskBoard: BoardKind;
@@ -75,7 +75,7 @@ export class ScenarioDriver {
       deviceId: d.badge.id,
       badgeNo: d.badge.badgeNo,
       key: fromHex(d.badge.key),
-      radio: opts.radio,
+      radio: opts.radio.radioFor(d.badge),
       stateDir: join(opts.stateDir, d.badge.id),
       ppe: d.ppe,
       battery: () => 88,

@@ -11,6 +11,7 @@ import type { BoardKind } from "../../hardware/virtual/boards.js";
 import { GatewayRadio } from "../badge/radio.js";
 import { HubApi } from "./api.js";
 import { ScenarioDriver } from "./driver.js";
+import { bleSimRadio, gatewaySimRadio, type PeripheralSource, type SimRadio } from "./radios.js";
 import { SCENARIOS, SITE_CLEANUP, SITE_PPE, type SimScenario } from "./scenarios.js";
 
 export interface SimOptions {
@@ -28,6 +29,8 @@ export interface SimOptions {
   /** Prefix of every id the run creates. */
   runId?: string;
   log?: (line: string) => void;
+  /** Badges advertise over BLE through this BlueZ stand-in (else: a gateway relays them over MQTT). */
+  bluez?: PeripheralSource;
   /** Called once the world exists and the devices run (the demo uses it to show progress). */
   onStarted?: (visits: string[]) => void;
 }
@@ -178,8 +181,13 @@ export async function runSim(o: SimOptions): Promise<SimSummary> {
     });
   }
   if (!gateway) throw new Error("no scenarios to run");
-  const radio = new GatewayRadio({ url: o.mqttUrl, gatewayId: gateway.id, password: gateway.password });
-  await radio.start();
+  let radio: SimRadio;
+  if (o.bluez) radio = bleSimRadio(o.bluez);
+  else {
+    const gw = new GatewayRadio({ url: o.mqttUrl, gatewayId: gateway.id, password: gateway.password });
+    await gw.start();
+    radio = gatewaySimRadio(gw);
+  }
   const drivers = devices.map(
     (d, i) =>
       new ScenarioDriver(d, {

@@ -42,6 +42,7 @@ export async function startDemo(hub: Hub, opts: DemoOptions): Promise<Demo> {
         runId: "DEMO",
         stateDir: join(config.dataDir, "demo-devices"),
         emulate: opts.emulate === true,
+        ...(hub.radio.virtual ? { bluez: hub.radio.virtual.bluez } : {}),
         ...(opts.scenarios ? { scenarios: opts.scenarios } : {}),
         log: (line) => {
           if (line.trim()) log.info({ demo: n }, line.trim());

@@ -65,7 +65,7 @@ export interface BleCentralOptions {
     timeoutMs: number;
     /** A badge that has not answered for this long is dropped (until it leaves and returns). */
     dropAfterMs: number;
-    /** Only badges heard within this long get a link. */
+    /** Only badges heard within this long get a link; a dropped badge silent this long is forgiven. */
     heardWithinMs: number;
     /** Each GATT read or write. */
     opTimeoutMs: number;
@@ -80,7 +80,7 @@ export const DEFAULT_CENTRAL: Omit<BleCentralOptions, "gatewayId"> = {
     maxLinks: 5,
     timeoutMs: 10_000,
     dropAfterMs: 60_000,
-    heardWithinMs: 15_000,
+    heardWithinMs: 6_000,
     opTimeoutMs: 5_000,
   },
 };
@@ -496,7 +496,10 @@ export class BleCentral {
     } catch (e) {
       link.state = "idle";
       link.attempts++;
-      link.failingSince ??= started;
+      // Only a badge still heard while it refused counts towards dropping it; one that went out of
+      // range is simply not there.
+      if (w.lastHeard >= started) link.failingSince ??= started;
+      else link.failingSince = null;
       const backoff = Math.min(30_000, 1000 * 2 ** Math.min(link.attempts - 1, 5));
       link.nextAttemptAt = this.deps.clock.now() + backoff;
       this.deps.metrics.inc("onsite_ble_link_failures_total", "GATT link attempts that failed");
@@ -504,7 +507,7 @@ export class BleCentral {
         { badge: link.device, err: errText(e), attempt: link.attempts },
         "GATT link failed",
       );
-      if (this.deps.clock.now() - link.failingSince >= c.dropAfterMs) {
+      if (link.failingSince !== null && this.deps.clock.now() - link.failingSince >= c.dropAfterMs) {
         link.dropped = true;
         this.deps.metrics.inc("onsite_ble_badges_dropped_total", "Badges dropped after not answering");
         this.deps.log.warn(
