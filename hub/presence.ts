@@ -26,6 +26,7 @@ export class PresenceService implements SightingSink {
   readonly tracker: PresenceTracker;
   private readonly sites = new Map<string, string | null>();
   private readonly dirty = new Set<string>();
+  private readonly resolving = new Map<string, Sighting[]>();
   private timer: NodeJS.Timeout | undefined;
   private lastFlush = 0;
   private writing: Promise<void> = Promise.resolve();
@@ -59,13 +60,27 @@ export class PresenceService implements SightingSink {
   }
 
   sighted(s: Sighting): void {
-    if (!this.sites.has(s.gateway)) {
-      // A relayed gateway: its site comes from its device record (looked up once).
-      this.sites.set(s.gateway, null);
-      void this.deps.store.getDevice(s.gateway).then((d) => {
-        if (d?.siteId) this.sites.set(s.gateway, d.siteId);
-      });
+    if (this.sites.has(s.gateway)) return this.observe(s);
+    // A relayed gateway seen for the first time: its site comes from its device record. Sightings
+    // wait (in order) for that lookup, so even the arrival is stored with its site.
+    const waiting = this.resolving.get(s.gateway);
+    if (waiting) {
+      waiting.push(s);
+      return;
     }
+    this.resolving.set(s.gateway, [s]);
+    void this.deps.store
+      .getDevice(s.gateway)
+      .catch(() => undefined)
+      .then((d) => {
+        this.sites.set(s.gateway, d?.siteId ?? null);
+        const queued = this.resolving.get(s.gateway) ?? [];
+        this.resolving.delete(s.gateway);
+        for (const q of queued) this.observe(q);
+      });
+  }
+
+  private observe(s: Sighting): void {
     this.apply(this.tracker.observe(s));
     const open = this.tracker.present().find((p) => p.badge === s.badge && p.gateway === s.gateway);
     if (open) this.dirty.add(open.id);
