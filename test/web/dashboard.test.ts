@@ -141,10 +141,36 @@ describe("supervisor dashboard in Chromium", { timeout: 60_000 }, () => {
   });
 
   it("shows the visit's timeline and evidence, punctuality charts, and dispatch with per-row CSV errors", async () => {
+    // Radio evidence as the BLE central records it (tested end to end in test/hub/ble.test.ts).
+    const t0 = Date.now() - 20 * 60_000;
+    await hub.ctx.store.putPresence([
+      {
+        id: "P1",
+        badge: "badge-1",
+        gateway: "hub-radio",
+        siteId: "S1",
+        arrivedAt: t0,
+        lastHeardAt: t0 + 600_000,
+        departedAt: t0 + 600_000,
+        detectedAt: t0 + 612_000,
+        sightings: 301,
+        rssi: [
+          [t0, -71],
+          [t0 + 300_000, -58],
+          [t0 + 600_000, -88],
+        ],
+        lastFrame: "01",
+      },
+    ]);
     await row().click();
     await page.waitForSelector(".visit-detail .timeline");
     expect(await page.locator(".timeline tbody tr").count()).toBe(9);
     expect(await page.locator(".evidence").textContent()).toContain("badge-1#");
+    const presence = await page.locator("table.presence tbody").textContent();
+    expect(presence).toContain("hub-radio");
+    expect(presence).toContain("301");
+    expect(presence).toContain("-88 … -71 … -58");
+    expect(await page.locator("table.presence svg.spark").count()).toBe(1);
     await page.click('[data-view="punctuality"]');
     expect(await page.locator("#on-time-share").textContent()).toBe("100%");
     expect(await page.locator(".punctuality svg").count()).toBe(2);

@@ -92,3 +92,22 @@ export interface VisitDetail extends VisitRow {
     lateData: boolean;
   }>;
 }
+
+/** A presence session: a badge heard at a gateway (GET /api/v1/visits/:id/presence). */
+export interface Presence {
+  id: string;
+  badge: string;
+  gateway: string;
+  siteId: string | null;
+  arrivedAt: number;
+  lastHeardAt: number;
+  departedAt: number | null;
+  detectedAt: number | null;
+  sightings: number;
+  rssi: Array<[number, number]>;
+}
+
+export interface Health {
+  status: "ok" | "degraded";
+  parts: Record<string, { ok: boolean; detail?: string }>;
+}

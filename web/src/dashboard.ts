@@ -3,7 +3,16 @@
  * sound) until acknowledged, a visit's timeline and evidence, punctuality charts, and dispatch.
  * No framework: state in one object, render functions that return HTML, events delegated.
  */
-import { ApiError, api, type Engineer, type Site, type VisitDetail, type VisitRow } from "./api.js";
+import {
+  ApiError,
+  api,
+  type Engineer,
+  type Health,
+  type Presence,
+  type Site,
+  type VisitDetail,
+  type VisitRow,
+} from "./api.js";
 import { currentLang, dictionaries, esc, formatDateTime, formatTime, type Lang, saveLang } from "./i18n.js";
 
 type View =
@@ -20,6 +29,8 @@ const state = {
   engineers: [] as Engineer[],
   visits: [] as VisitRow[],
   detail: null as VisitDetail | null,
+  presence: [] as Presence[],
+  health: null as Health | null,
   live: false,
   error: "",
   dispatchResult: "",
@@ -42,12 +53,16 @@ async function load(): Promise<void> {
   state.sites = sites;
   state.engineers = engineers;
   state.visits = visits;
-  if (state.view.name === "visit")
-    state.detail = await api<VisitDetail>(
-      state.token,
-      "GET",
-      `/api/v1/visits/${encodeURIComponent(state.view.id)}`,
-    );
+  state.health = await fetch("/healthz")
+    .then((r) => r.json() as Promise<Health>)
+    .catch(() => null);
+  if (state.view.name === "visit") {
+    const id = encodeURIComponent(state.view.id);
+    [state.detail, state.presence] = await Promise.all([
+      api<VisitDetail>(state.token, "GET", `/api/v1/visits/${id}`),
+      api<Presence[]>(state.token, "GET", `/api/v1/visits/${id}/presence`),
+    ]);
+  }
 }
 
 let reloadTimer: number | undefined;
@@ -78,6 +93,7 @@ function connect(): void {
   });
   stream.addEventListener("visit", reloadSoon);
   stream.addEventListener("alarm_ack", reloadSoon);
+  stream.addEventListener("presence", reloadSoon);
 }
 
 function handleError(e: unknown): void {
@@ -198,9 +214,44 @@ function header(): string {
     <h1>${t().title}</h1>
     <nav>${nav("board", t().board)}${nav("punctuality", t().punctuality)}${nav("dispatch", t().dispatch)}</nav>
     <span id="status" class="status ${state.live ? "live" : "down"}" aria-live="polite">${state.live ? t().live : t().reconnecting}</span>
+    ${radioStatus()}
     ${langSwitch()}
     <button id="signout">${t().signOut}</button>
   </header>`;
+}
+
+/** The hub's radio, when it has one and it is not well (adapter off, BlueZ or D-Bus gone). */
+function radioStatus(): string {
+  const ble = state.health?.parts.ble;
+  if (!ble || ble.ok) return "";
+  return `<span id="radio" class="status down" title="${esc(ble.detail ?? "")}">${t().radioDown}: ${esc(ble.detail ?? "")}</span>`;
+}
+
+/** A small line of a session's RSSI samples. */
+function sparkline(samples: Array<[number, number]>): string {
+  if (samples.length < 2) return "";
+  const [t0] = samples[0] as [number, number];
+  const t1 = (samples.at(-1) as [number, number])[0];
+  const x = (t: number) => ((t - t0) / Math.max(1, t1 - t0)) * 120;
+  const y = (v: number) => 24 - ((Math.max(-110, Math.min(-30, v)) + 110) / 80) * 24;
+  const pts = samples.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
+  return `<svg class="spark" width="120" height="24" viewBox="0 0 120 24" role="img" aria-label="RSSI"><polyline fill="none" stroke="currentColor" points="${pts}"/></svg>`;
+}
+
+function presenceView(when: (ms: number) => string): string {
+  if (state.presence.length === 0) return "";
+  const rows = state.presence
+    .map((p) => {
+      const values = p.rssi.map(([, v]) => v).sort((a, b) => a - b);
+      const range = values.length
+        ? `${values[0]} … ${values[Math.floor(values.length / 2)]} … ${values.at(-1)}`
+        : "—";
+      return `<tr><td>${esc(p.gateway)}</td><td>${when(p.arrivedAt)}</td><td>${when(p.lastHeardAt)}</td>
+        <td>${p.detectedAt === null ? t().stillPresent : when(p.detectedAt)}</td><td>${p.sightings}</td>
+        <td>${range} ${sparkline(p.rssi)}</td></tr>`;
+    })
+    .join("");
+  return `<h3>${t().presence}</h3><table class="presence"><thead><tr><th>${t().gateway}</th><th>${t().firstHeard}</th><th>${t().lastHeard}</th><th>${t().departedAt}</th><th>${t().sightings}</th><th>${t().rssi}</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 function alarmBanner(): string {
@@ -259,6 +310,7 @@ function visitView(): string {
     <ul class="evidence">${d.violations.map((v) => `<li><span class="badge bad">${esc(v.kind)}</span> ${when(v.at)} — ${t().evidence}: ${v.evidence.map((e) => `${esc(e.device)}#${e.counter}`).join(", ") || "—"}</li>`).join("") || `<li>${t().none}</li>`}</ul>
     ${d.report ? `<h3>${t().report}</h3><p>${esc(d.report.cause)} — ${esc(d.report.workDone)}</p><p>${d.report.parts.map((p) => `${esc(p.name)} × ${p.quantity}`).join(", ")}</p><p>${esc(d.report.advice)}</p>` : ""}
     ${d.followUp ? `<p class="followup">${t().followUp}: ${esc(d.followUp.dueDate)}</p>` : ""}
+    ${presenceView(when)}
     <h3>${t().timeline}</h3>
     <table class="timeline"><thead><tr><th>#</th><th>event</th><th>${t().deviceTime}</th><th>${t().hubTime}</th><th>status</th></tr></thead><tbody>
     ${d.timeline

@@ -14,6 +14,7 @@ import { authHook } from "./auth.js";
 import { catalogRoutes } from "./routes/catalog.js";
 import { deviceRoutes } from "./routes/devices.js";
 import { kioskRoutes } from "./routes/kiosk.js";
+import { presenceRoutes } from "./routes/presence.js";
 import { streamRoutes } from "./routes/stream.js";
 import { webRoutes } from "./web.js";
 
@@ -106,6 +107,7 @@ export async function createHttpServer(ctx: HubContext, broker: MqttBroker): Pro
   catalogRoutes(app, ctx);
   deviceRoutes(app, ctx);
   kioskRoutes(app, ctx);
+  presenceRoutes(app, ctx);
   await webRoutes(app);
   const stopStream = streamRoutes(app, ctx);
 

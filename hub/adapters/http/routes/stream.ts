@@ -16,6 +16,10 @@ export function streamRoutes(app: FastifyInstance, ctx: HubContext): () => void 
     ctx.bus.on("alarm.acknowledged", (a) => {
       for (const send of clients) send("alarm_ack", a);
     }),
+    ctx.bus.on("presence.changed", ({ kind, session }) => {
+      const { rssi: _series, lastFrame: _frame, ...summary } = session;
+      for (const send of clients) send("presence", { kind, session: summary });
+    }),
   ];
   ctx.metrics.onCollect(() =>
     ctx.metrics.set("onsite_stream_clients", "Open live-stream connections", clients.size),
@@ -25,7 +29,7 @@ export function streamRoutes(app: FastifyInstance, ctx: HubContext): () => void 
     "/api/v1/stream",
     {
       config: { roles: STAFF, queryToken: true },
-      schema: { tags: ["stream"], description: "Server-Sent Events: `visit` and `alarm_ack`" },
+      schema: { tags: ["stream"], description: "Server-Sent Events: `visit`, `alarm_ack` and `presence`" },
     },
     (req, reply) => {
       reply.hijack();
