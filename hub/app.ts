@@ -64,6 +64,8 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
       minSilenceMs: Math.min(p.minSilenceS, p.silenceS) * 1000,
       minDwellMs: p.minDwellS * 1000,
       enterRssi: p.enterRssi,
+      exitRssi: Math.min(p.exitRssi, p.enterRssi),
+      weakHoldMs: p.weakHoldS * 1000,
       rotationMs: p.rotationS * 1000,
       epsilon: 1e-7,
       maxSamples: 512,

@@ -93,6 +93,8 @@ export const ConfigSchema = Type.Object(
             minSilenceS: Type.Number({ minimum: 1, maximum: 3600, description: "a number 1..3600 (s)" }),
             minDwellS: Type.Number({ minimum: 0, maximum: 3600, description: "a number 0..3600 (s)" }),
             enterRssi: Type.Integer({ minimum: -127, maximum: 20, description: "an integer -127..20 (dBm)" }),
+            exitRssi: Type.Integer({ minimum: -127, maximum: 20, description: "an integer -127..20 (dBm)" }),
+            weakHoldS: Type.Number({ minimum: 0, maximum: 3600, description: "a number 0..3600 (s)" }),
             rotationS: Type.Number({ minimum: 0.1, maximum: 600, description: "a number 0.1..600 (s)" }),
           },
           { additionalProperties: false },
@@ -139,7 +141,15 @@ export const DEFAULT_CONFIG: HubConfig = {
     maxLinks: 5,
     connectTimeoutMs: 10_000,
     dropAfterMs: 60_000,
-    presence: { silenceS: 30, minSilenceS: 8, minDwellS: 60, enterRssi: -85, rotationS: 2 },
+    presence: {
+      silenceS: 30,
+      minSilenceS: 8,
+      minDwellS: 60,
+      enterRssi: -85,
+      exitRssi: -92,
+      weakHoldS: 10,
+      rotationS: 2,
+    },
   },
 };
 

@@ -2,13 +2,19 @@
  * Presence of badges at site gateways, from verified radio sightings. Pure: the caller feeds
  * sightings and calls `tick(now)`; time is whatever the caller says it is.
  *
- * - Arrival: the first sighting with RSSI at or above `enterRssi`, or a second weaker one within
- *   `silenceMs` (a badge parked in a poor spot still arrives; one stray weak advert does not).
- * - Departure: only after silence. How long a silence is enough depends on how reliably this badge
- *   is heard here: the tracker estimates the share of advert rotations it receives (from the gaps
- *   in the signed counters) and waits until a silence that long would have had a chance below
- *   `epsilon` while the badge was present. That wait is clamped to [`minSilenceMs`, `silenceMs`].
- *   A session also lasts at least `minDwellMs`, so a badge at the edge of range cannot flap.
+ * - Arrival: the first sighting with RSSI at or above `enterRssi` (or without RSSI: a GATT link), or
+ *   `WINDOW` sightings within `silenceMs` whose median RSSI is at least `exitRssi` (a badge parked in
+ *   a poor spot still arrives; a stray advert from the car park does not).
+ * - Departure, whichever comes first:
+ *   - silence: nothing heard for long enough. How long depends on how reliably this badge is heard
+ *     here: the tracker estimates the share of advert rotations it receives (from the gaps in the
+ *     signed counters) and waits until a silence that long would have had a chance below
+ *     `epsilon` while the badge was present, clamped to [`minSilenceMs`, `silenceMs`];
+ *   - walking away: the median RSSI of its last `WINDOW` sightings stayed below `exitRssi` for
+ *     `weakHoldMs` (adverts from beyond the site boundary still get through now and then, and
+ *     would otherwise hold the silence off).
+ *   The gap between `enterRssi` and `exitRssi` is the hysteresis; a session also lasts at least
+ *   `minDwellMs`. Together they keep a badge at the edge of range from flapping.
  * - Evidence: the RSSI series (bounded, thinned evenly when it grows) and the last frame.
  */
 export interface PresenceConfig {
@@ -20,6 +26,10 @@ export interface PresenceConfig {
   minDwellMs: number;
   /** dBm at or above which a single sighting is an arrival. */
   enterRssi: number;
+  /** dBm below which the median of recent sightings means the badge is beyond the site boundary. */
+  exitRssi: number;
+  /** How long that median must stay below exitRssi for a departure. */
+  weakHoldMs: number;
   /** How often a badge signs a new presence frame (its counter steps once per rotation). */
   rotationMs: number;
   /** Accepted chance that a present badge is declared departed. */
@@ -33,6 +43,8 @@ export const DEFAULT_PRESENCE: PresenceConfig = {
   minSilenceMs: 8_000,
   minDwellMs: 60_000,
   enterRssi: -85,
+  exitRssi: -92,
+  weakHoldMs: 10_000,
   rotationMs: 2_000,
   epsilon: 1e-7,
   maxSamples: 512,
@@ -55,7 +67,7 @@ export interface PresenceSession {
   gateway: string;
   arrivedAt: number;
   lastHeardAt: number;
-  /** The last sighting before the silence (null while present). */
+  /** The last sighting before the silence, or when it turned weak for good (null while present). */
   departedAt: number | null;
   /** When the departure was declared. */
   detectedAt: number | null;
@@ -71,8 +83,10 @@ export type PresenceChange =
 
 interface Track {
   session: PresenceSession | null;
-  /** A weak sighting waiting for a second one. */
-  weakAt: number | null;
+  /** Recent sightings' [time, dBm]: the arrival and walking-away rules use their median. */
+  recent: Array<[number, number]>;
+  /** Since when the median has been below exitRssi (null: it is not). */
+  weakSince: number | null;
   highest: number;
   /** Estimated share of rotations heard. */
   heard: number;
@@ -82,6 +96,14 @@ interface Track {
 
 const ALPHA = 0.1;
 const MAX_GAP = 30;
+/** Sightings the RSSI median is taken over. */
+const WINDOW = 5;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
 
 export class PresenceTracker {
   private readonly tracks = new Map<string, Track>();
@@ -96,7 +118,7 @@ export class PresenceTracker {
     const key = `${badge}\u0000${gateway}`;
     let t = this.tracks.get(key);
     if (!t) {
-      t = { session: null, weakAt: null, highest: -1, heard: 0.7, stride: 1, skipped: 0 };
+      t = { session: null, recent: [], weakSince: null, highest: -1, heard: 0.7, stride: 1, skipped: 0 };
       this.tracks.set(key, t);
     }
     return t;
@@ -120,14 +142,17 @@ export class PresenceTracker {
       t.highest = s.counter;
     }
     const out: PresenceChange[] = [];
+    if (s.rssi !== null) {
+      t.recent.push([s.at, s.rssi]);
+      if (t.recent.length > WINDOW) t.recent.shift();
+    }
+    const recent = t.recent.filter(([at]) => s.at - at <= this.config.silenceMs).map(([, v]) => v);
+    const med = recent.length > 0 ? median(recent) : null;
     if (!t.session) {
       const strong = s.rssi === null || s.rssi >= this.config.enterRssi;
-      const second = t.weakAt !== null && s.at - t.weakAt <= this.config.silenceMs;
-      if (!strong && !second) {
-        t.weakAt = s.at;
-        return out;
-      }
-      t.weakAt = null;
+      const steady = recent.length >= WINDOW && med !== null && med >= this.config.exitRssi;
+      if (!strong && !steady) return out;
+      t.weakSince = null;
       t.session = {
         id: this.newId(s),
         badge: s.badge,
@@ -143,6 +168,11 @@ export class PresenceTracker {
       t.stride = 1;
       t.skipped = 0;
       out.push({ kind: "arrived", session: t.session });
+    } else if (s.rssi !== null && med !== null) {
+      if (med < this.config.exitRssi) t.weakSince ??= s.at;
+      else t.weakSince = null;
+    } else if (s.rssi === null) {
+      t.weakSince = null; // a live GATT link: it is here
     }
     const session = t.session;
     session.lastHeardAt = Math.max(session.lastHeardAt, s.at);
@@ -176,10 +206,14 @@ export class PresenceTracker {
       const s = t.session;
       if (!s) continue;
       if (now - s.arrivedAt < this.config.minDwellMs) continue;
-      if (now - s.lastHeardAt < this.requiredSilence(s.badge, s.gateway)) continue;
-      s.departedAt = s.lastHeardAt;
+      const silent = now - s.lastHeardAt >= this.requiredSilence(s.badge, s.gateway);
+      const away = t.weakSince !== null && now - t.weakSince >= this.config.weakHoldMs;
+      if (!silent && !away) continue;
+      s.departedAt = away && t.weakSince !== null ? Math.min(t.weakSince, s.lastHeardAt) : s.lastHeardAt;
       s.detectedAt = now;
       t.session = null;
+      t.weakSince = null;
+      t.recent = [];
       out.push({ kind: "departed", session: s });
     }
     return out;

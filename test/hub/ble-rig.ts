@@ -50,7 +50,15 @@ export const FAST_BLE: HubConfig["ble"] = {
   siteId: "S1",
   connectTimeoutMs: 3000,
   dropAfterMs: 4000,
-  presence: { silenceS: 3, minSilenceS: 1, minDwellS: 0, enterRssi: -85, rotationS: 0.5 },
+  presence: {
+    silenceS: 3,
+    minSilenceS: 1,
+    minDwellS: 0,
+    enterRssi: -85,
+    exitRssi: -92,
+    weakHoldS: 2,
+    rotationS: 0.5,
+  },
 };
 
 export async function startBleRig(

@@ -10,6 +10,8 @@ export const REQUIRED: Array<{ what: string; check: string; pkg: string }> = [
   { what: "mosquitto_pub", check: "command -v mosquitto_pub", pkg: "mosquitto-clients" },
   { what: "mosquitto_sub", check: "command -v mosquitto_sub", pkg: "mosquitto-clients" },
   { what: "chromium", check: "command -v chromium", pkg: "chromium" },
+  // The private bus the BlueZ stand-in is served on (BLE suites).
+  { what: "dbus-daemon", check: "command -v dbus-daemon", pkg: "dbus-daemon" },
   // Chinese glyphs in the kiosk and dashboard screenshots.
   { what: "a CJK font", check: "fc-list :lang=zh | grep -q .", pkg: "fonts-wqy-zenhei" },
 ];

@@ -23,15 +23,38 @@ function feed(tr: PresenceTracker, t0: number, c0: number, n: number, every = 1,
 }
 
 describe("presence tracker", () => {
-  it("arrives at the first strong sighting; a single weak one is not an arrival, a second is", () => {
+  it("arrives at the first strong sighting; weaker ones only once five in a row are steady above exitRssi", () => {
     const tr = new PresenceTracker(cfg);
-    expect(tr.observe(at(0, 1, -95))).toEqual([]);
-    expect(tr.isPresent("b1", "g1")).toBe(false);
-    const [c] = tr.observe(at(2000, 2, -94));
+    expect(tr.observe(at(0, 1, -70))[0]?.kind).toBe("arrived");
+    const edge = new PresenceTracker(cfg);
+    for (let i = 0; i < 4; i++) expect(edge.observe(at(i * 2000, i + 1, -89))).toEqual([]);
+    const [c] = edge.observe(at(8000, 5, -90));
     expect(c?.kind).toBe("arrived");
-    expect(c?.session.arrivedAt).toBe(2000);
-    const tr2 = new PresenceTracker(cfg);
-    expect(tr2.observe(at(0, 1, -70))[0]?.kind).toBe("arrived");
+    expect(c?.session.arrivedAt).toBe(8000);
+    const carPark = new PresenceTracker(cfg);
+    for (let i = 0; i < 20; i++) expect(carPark.observe(at(i * 2000, i + 1, -96))).toEqual([]);
+    expect(carPark.isPresent("b1", "g1")).toBe(false);
+  });
+
+  it("departs when the median RSSI stays beyond the boundary for weakHold, even while still heard", () => {
+    const tr = new PresenceTracker(cfg);
+    const r = feed(tr, 0, 1, 30);
+    let t = r.t;
+    let c = r.c;
+    const weakFrom = t + cfg.rotationMs * 3; // the third weak sighting turns the median of five
+    for (let i = 0; i < 10; i++) {
+      t += cfg.rotationMs;
+      c += 1;
+      tr.observe(at(t, c, -97));
+      const d = tr.tick(t);
+      if (d.length > 0) {
+        expect(d[0]?.session.departedAt).toBe(weakFrom);
+        expect(t - weakFrom).toBeGreaterThanOrEqual(cfg.weakHoldMs);
+        expect(t - weakFrom).toBeLessThan(cfg.weakHoldMs + cfg.rotationMs);
+        return;
+      }
+    }
+    throw new Error("no departure");
   });
 
   it("departs after the silence its reception rate calls for: sooner when heard reliably, never past silenceMs", () => {
