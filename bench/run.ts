@@ -3,9 +3,14 @@
  * process. Every load is bounded in count and time and targets loopback only.
  */
 import { benchHub } from "./hub.js";
+import { benchPresence } from "./presence.js";
 import { benchProtocol } from "./protocol.js";
 
-const suites: Record<string, () => unknown> = { protocol: benchProtocol, hub: benchHub };
+const suites: Record<string, () => unknown> = {
+  protocol: benchProtocol,
+  presence: benchPresence,
+  hub: benchHub,
+};
 
 export async function runBench(wanted: string[]): Promise<void> {
   for (const [name, run] of Object.entries(suites)) {

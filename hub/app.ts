@@ -13,6 +13,7 @@ import { Bus } from "./bus.js";
 import type { HubConfig } from "./config/config.js";
 import type { HubContext } from "./context.js";
 import { type Clock, type Store, systemClock } from "./core/ports.js";
+import { DEFAULT_PRESENCE } from "./core/presence.js";
 import { VisitService } from "./core/service/visits.js";
 import { Ingest } from "./ingest/ingest.js";
 import { createLogger, type Logger } from "./log.js";
@@ -67,8 +68,10 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
       exitRssi: Math.min(p.exitRssi, p.enterRssi),
       weakHoldMs: p.weakHoldS * 1000,
       rotationMs: p.rotationS * 1000,
-      epsilon: 1e-7,
-      maxSamples: 512,
+      epsilon: DEFAULT_PRESENCE.epsilon,
+      floorRssi: DEFAULT_PRESENCE.floorRssi,
+      levelOf: DEFAULT_PRESENCE.levelOf,
+      maxSamples: DEFAULT_PRESENCE.maxSamples,
     },
   );
   presence.setGatewaySite(config.ble.gatewayId, config.ble.siteId ?? null);

@@ -2,17 +2,19 @@
  * Presence of badges at site gateways, from verified radio sightings. Pure: the caller feeds
  * sightings and calls `tick(now)`; time is whatever the caller says it is.
  *
- * - Arrival: the first sighting with RSSI at or above `enterRssi` (or without RSSI: a GATT link), or
- *   `WINDOW` sightings within `silenceMs` whose median RSSI is at least `exitRssi` (a badge parked in
- *   a poor spot still arrives; a stray advert from the car park does not).
+ * The tracker reasons per advert rotation (a badge signs a new presence frame every `rotationMs`):
+ * the *level* of a badge is the mean, over its last `levelOf` rotations, of the strongest RSSI
+ * heard in each, a rotation with nothing heard counting as `floorRssi`. Far away, adverts still
+ * get through now and then (σ = 6 dB is a lot), but most rotations are silent, so the level falls
+ * fast; near, a lost advert costs little.
+ * - Arrival: a sighting at or above `enterRssi` confirmed by another at or above `exitRssi` within
+ *   `levelOf` rotations (one lucky advert from the car park is not an arrival), or a sighting
+ *   without RSSI (a live GATT link).
  * - Departure, whichever comes first:
+ *   - walking away: the level stayed below `exitRssi` for `weakHoldMs`; departed when it fell;
  *   - silence: nothing heard for long enough. How long depends on how reliably this badge is heard
- *     here: the tracker estimates the share of advert rotations it receives (from the gaps in the
- *     signed counters) and waits until a silence that long would have had a chance below
- *     `epsilon` while the badge was present, clamped to [`minSilenceMs`, `silenceMs`];
- *   - walking away: the median RSSI of its last `WINDOW` sightings stayed below `exitRssi` for
- *     `weakHoldMs` (adverts from beyond the site boundary still get through now and then, and
- *     would otherwise hold the silence off).
+ *     here: the share of rotations received (from the gaps in the signed counters) sets the silence
+ *     whose chance while present is below `epsilon`, clamped to [`minSilenceMs`, `silenceMs`].
  *   The gap between `enterRssi` and `exitRssi` is the hysteresis; a session also lasts at least
  *   `minDwellMs`. Together they keep a badge at the edge of range from flapping.
  * - Evidence: the RSSI series (bounded, thinned evenly when it grows) and the last frame.
@@ -26,10 +28,14 @@ export interface PresenceConfig {
   minDwellMs: number;
   /** dBm at or above which a single sighting is an arrival. */
   enterRssi: number;
-  /** dBm below which the median of recent sightings means the badge is beyond the site boundary. */
+  /** dBm: a level below this means the badge is beyond the site boundary. */
   exitRssi: number;
-  /** How long that median must stay below exitRssi for a departure. */
+  /** How long the level must stay below exitRssi for a departure. */
   weakHoldMs: number;
+  /** dBm a rotation with nothing heard counts as. */
+  floorRssi: number;
+  /** Rotations the level is taken over. */
+  levelOf: number;
   /** How often a badge signs a new presence frame (its counter steps once per rotation). */
   rotationMs: number;
   /** Accepted chance that a present badge is declared departed. */
@@ -43,10 +49,12 @@ export const DEFAULT_PRESENCE: PresenceConfig = {
   minSilenceMs: 8_000,
   minDwellMs: 60_000,
   enterRssi: -85,
-  exitRssi: -92,
-  weakHoldMs: 10_000,
+  exitRssi: -95,
+  weakHoldMs: 4_000,
+  floorRssi: -100,
+  levelOf: 12,
   rotationMs: 2_000,
-  epsilon: 1e-7,
+  epsilon: 1e-9,
   maxSamples: 512,
 };
 
@@ -83,9 +91,9 @@ export type PresenceChange =
 
 interface Track {
   session: PresenceSession | null;
-  /** Recent sightings' [time, dBm]: the arrival and walking-away rules use their median. */
-  recent: Array<[number, number]>;
-  /** Since when the median has been below exitRssi (null: it is not). */
+  /** Rotation index → strongest dBm heard in it (the last levelOf + 1 rotations). */
+  slots: Map<number, number>;
+  /** Since when the level has been below exitRssi (null: it is not). */
   weakSince: number | null;
   highest: number;
   /** Estimated share of rotations heard. */
@@ -96,14 +104,11 @@ interface Track {
 
 const ALPHA = 0.1;
 const MAX_GAP = 30;
-/** Sightings the RSSI median is taken over. */
-const WINDOW = 5;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
+/**
+ * The reception estimate is a moving average and runs high after a lucky streak; the silence rule
+ * never assumes more than this share of rotations heard.
+ */
+const MAX_HEARD = 0.9;
 
 export class PresenceTracker {
   private readonly tracks = new Map<string, Track>();
@@ -118,7 +123,15 @@ export class PresenceTracker {
     const key = `${badge}\u0000${gateway}`;
     let t = this.tracks.get(key);
     if (!t) {
-      t = { session: null, recent: [], weakSince: null, highest: -1, heard: 0.7, stride: 1, skipped: 0 };
+      t = {
+        session: null,
+        slots: new Map(),
+        weakSince: null,
+        highest: -1,
+        heard: 0.7,
+        stride: 1,
+        skipped: 0,
+      };
       this.tracks.set(key, t);
     }
     return t;
@@ -142,16 +155,15 @@ export class PresenceTracker {
       t.highest = s.counter;
     }
     const out: PresenceChange[] = [];
-    if (s.rssi !== null) {
-      t.recent.push([s.at, s.rssi]);
-      if (t.recent.length > WINDOW) t.recent.shift();
-    }
-    const recent = t.recent.filter(([at]) => s.at - at <= this.config.silenceMs).map(([, v]) => v);
-    const med = recent.length > 0 ? median(recent) : null;
+    const { enterRssi, exitRssi, levelOf, rotationMs } = this.config;
+    const slot = Math.floor(s.at / rotationMs);
+    const rssi = s.rssi ?? enterRssi;
+    const before = [...t.slots].filter(([k]) => k < slot && k >= slot - levelOf).map(([, v]) => v);
+    t.slots.set(slot, Math.max(t.slots.get(slot) ?? -Infinity, rssi));
+    for (const k of t.slots.keys()) if (k < slot - levelOf) t.slots.delete(k);
     if (!t.session) {
-      const strong = s.rssi === null || s.rssi >= this.config.enterRssi;
-      const steady = recent.length >= WINDOW && med !== null && med >= this.config.exitRssi;
-      if (!strong && !steady) return out;
+      const confirmed = s.rssi === null || (rssi >= enterRssi && before.some((v) => v >= exitRssi));
+      if (!confirmed) return out;
       t.weakSince = null;
       t.session = {
         id: this.newId(s),
@@ -168,11 +180,6 @@ export class PresenceTracker {
       t.stride = 1;
       t.skipped = 0;
       out.push({ kind: "arrived", session: t.session });
-    } else if (s.rssi !== null && med !== null) {
-      if (med < this.config.exitRssi) t.weakSince ??= s.at;
-      else t.weakSince = null;
-    } else if (s.rssi === null) {
-      t.weakSince = null; // a live GATT link: it is here
     }
     const session = t.session;
     session.lastHeardAt = Math.max(session.lastHeardAt, s.at);
@@ -192,10 +199,24 @@ export class PresenceTracker {
     }
   }
 
+  /**
+   * Mean over the last levelOf completed rotations of the strongest dBm heard in each (floorRssi
+   * if none); null until the session has lasted that many rotations.
+   */
+  level(badge: string, gateway: string, now: number): number | null {
+    const { levelOf, rotationMs, floorRssi } = this.config;
+    const t = this.track(badge, gateway);
+    const current = Math.floor(now / rotationMs);
+    if (!t.session || Math.floor(t.session.arrivedAt / rotationMs) > current - levelOf) return null;
+    let sum = 0;
+    for (let k = current - levelOf; k < current; k++) sum += t.slots.get(k) ?? floorRssi;
+    return sum / levelOf;
+  }
+
   /** The silence after which this badge counts as gone from this gateway. */
   requiredSilence(badge: string, gateway: string): number {
     const { silenceMs, minSilenceMs, rotationMs, epsilon } = this.config;
-    const heard = Math.min(Math.max(this.track(badge, gateway).heard, 0.01), 0.999);
+    const heard = Math.min(Math.max(this.track(badge, gateway).heard, 0.01), MAX_HEARD);
     const rotations = Math.ceil(Math.log(epsilon) / Math.log(1 - heard));
     return Math.min(silenceMs, Math.max(minSilenceMs, rotations * rotationMs));
   }
@@ -205,6 +226,9 @@ export class PresenceTracker {
     for (const t of this.tracks.values()) {
       const s = t.session;
       if (!s) continue;
+      const level = this.level(s.badge, s.gateway, now);
+      if (level !== null && level < this.config.exitRssi) t.weakSince ??= now;
+      else t.weakSince = null;
       if (now - s.arrivedAt < this.config.minDwellMs) continue;
       const silent = now - s.lastHeardAt >= this.requiredSilence(s.badge, s.gateway);
       const away = t.weakSince !== null && now - t.weakSince >= this.config.weakHoldMs;
@@ -213,7 +237,6 @@ export class PresenceTracker {
       s.detectedAt = now;
       t.session = null;
       t.weakSince = null;
-      t.recent = [];
       out.push({ kind: "departed", session: s });
     }
     return out;
