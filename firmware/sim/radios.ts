@@ -31,15 +31,17 @@ export interface PeripheralSource {
   peripheral(address: string): BlePeripheral & { setInRange(inRange: boolean): void };
 }
 
-/** A random static address (top two bits set) derived from the badge number. */
+/** A random static address (the two top bits of the first octet set) derived from the badge number. */
 export function badgeAddress(badgeNo: number): string {
-  const b = [
+  const octets = [
     0xc0 | ((badgeNo >>> 24) & 0x3f),
     (badgeNo >>> 16) & 0xff,
     (badgeNo >>> 8) & 0xff,
     badgeNo & 0xff,
+    0x5b,
+    0x0e,
   ];
-  return ["0E", "5B", ...b.map((x) => x.toString(16).padStart(2, "0").toUpperCase())].reverse().join(":");
+  return octets.map((x) => x.toString(16).padStart(2, "0").toUpperCase()).join(":");
 }
 
 export function bleSimRadio(bluez: PeripheralSource, advertIntervalMs = 1000): SimRadio {

@@ -308,4 +308,34 @@ describe("BLE: node-ble central against the BlueZ stand-in on a real D-Bus", () 
     // Its adverts still count: presence is recorded without a link.
     expect(hub.presence.tracker.isPresent("badge-2", "hub-radio")).toBe(true);
   }, 30_000);
+
+  it("with every link slot taken, an idle link is released so a waiting badge gets its turn", async () => {
+    rig = await startBleRig({ ble: { maxLinks: 1 } });
+    const { hub } = rig;
+    await openVisit(hub);
+    const p2 = await hub.ctx.provisioning.provision({
+      id: "badge-2",
+      kind: "badge",
+      engineerId: "E1",
+      badgeNo: 0x2222,
+    });
+    const first = await rig.addBadge();
+    await eventually(() => linked(rig as BleRig, "badge-1"), 8000);
+    const second = await rig.addBadge({
+      address: "C4:11:22:33:44:22",
+      device: { id: "badge-2", badgeNo: 0x2222, key: p2.key ?? "" },
+    });
+    second.badge.press();
+    second.badge.press(); // gear_confirmed: a long frame, it needs a link
+    await eventually(() => second.badge.queue.length === 0, 20_000);
+    expect(hub.radio.central?.linkedBadges()).toEqual(["badge-2"]);
+    // And back: the first badge's long frame goes out once the second's link is idle.
+    first.badge.press();
+    first.badge.press();
+    await eventually(() => first.badge.queue.length === 0, 20_000);
+    const gear = (await eventsOf(rig))
+      .filter((e) => e.event.type === "gear_confirmed")
+      .map((e) => e.event.device);
+    expect(gear.sort()).toEqual(["badge-1", "badge-2"]);
+  }, 45_000);
 });

@@ -124,9 +124,13 @@ interface Link {
   signal: GattCharacteristic | undefined;
   queue: Promise<void>;
   lastSignalSeq: number;
+  /** When the link last carried a frame (or came up). */
+  lastActive: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A link that carried nothing this long may be released for a waiting badge. */
+const IDLE_MS = 5_000;
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout | undefined;
@@ -431,6 +435,7 @@ export class BleCentral {
           dropped: false,
           queue: Promise.resolve(),
           lastSignalSeq: 0,
+          lastActive: 0,
           ble: undefined,
           ack: undefined,
           signal: undefined,
@@ -439,7 +444,10 @@ export class BleCentral {
       }
       if (link.state !== "idle" || now < link.nextAttemptAt) continue;
       if (link.dropped) continue;
-      if (busy >= c.maxLinks) break;
+      if (busy >= c.maxLinks) {
+        if (!this.releaseIdleLink(now)) break;
+        busy--;
+      }
       link.address = w.address;
       link.adapter = w.adapter;
       busy++;
@@ -454,6 +462,23 @@ export class BleCentral {
         link.attempts = 0;
       }
     }
+  }
+
+  /**
+   * With every link slot taken and a badge waiting, the link idle longest (nothing carried for
+   * IDLE_MS) is released: links go to badges with something to say, in turn.
+   */
+  private releaseIdleLink(now: number): boolean {
+    const idle = [...this.links.values()]
+      .filter((l) => l.state === "up" && now - l.lastActive >= IDLE_MS)
+      .sort((a, b) => a.lastActive - b.lastActive)[0];
+    if (!idle) return false;
+    this.deps.log.debug({ badge: idle.device }, "releasing an idle GATT link for a waiting badge");
+    const ble = idle.ble;
+    this.linkDown(idle, "released for a waiting badge");
+    idle.nextAttemptAt = now + IDLE_MS;
+    void ble?.disconnect().catch(() => {});
+    return true;
   }
 
   private async connect(link: Link, w: Watch): Promise<void> {
@@ -480,6 +505,7 @@ export class BleCentral {
       d.on("disconnect", () => this.linkDown(link, "disconnected"));
       link.ble = d;
       link.state = "up";
+      link.lastActive = this.deps.clock.now();
       link.attempts = 0;
       link.failingSince = null;
       this.deps.metrics.inc("onsite_ble_links_total", "GATT links established");
@@ -537,6 +563,7 @@ export class BleCentral {
     } catch {
       counter = -1;
     }
+    link.lastActive = this.deps.clock.now();
     const outcome = await this.frame(bytes, w, "gatt");
     const status: AckStatus = outcome.status;
     // A frame refused for a reason other than its content (unknown badge, bad MAC) is not acked:

@@ -89,7 +89,11 @@ export async function startRadio(ctx: HubContext): Promise<Radio> {
       connect: {
         ...DEFAULT_CENTRAL.connect,
         enabled: config.ble.maxLinks > 0,
-        maxLinks: config.ble.maxLinks,
+        // The stand-in has no controller limit; the demo's ten badges each get a link.
+        maxLinks:
+          mode === "virtual" && config.ble.maxLinks > 0
+            ? Math.max(config.ble.maxLinks, 16)
+            : config.ble.maxLinks,
         timeoutMs: config.ble.connectTimeoutMs,
         dropAfterMs: config.ble.dropAfterMs,
       },
