@@ -31,6 +31,13 @@ program
   .option("--demo-speed <n>", "demo script minutes per real minute, 1..60 (default 60)", int("--demo-speed"))
   .option("--emulate", "run the demo's first kiosk on an emulated Arduino Uno with the real StandardFirmata")
   .addOption(
+    new Option(
+      "--ble <mode>",
+      "BLE radio: auto (bluez with an adapter, else the BlueZ stand-in for the demo, else off), off, bluez, virtual (env ONSITE_BLE)",
+    ).choices(["auto", "off", "bluez", "virtual"]),
+  )
+  .option("--ble-site <id>", "the site this hub's radio stands at, for presence (env ONSITE_BLE_SITE)")
+  .addOption(
     new Option("--log-level <level>", "log level").choices([
       "fatal",
       "error",
@@ -55,6 +62,8 @@ program
       httpPort: "http.port",
       demoSpeed: "demo.speed",
       logLevel: "log.level",
+      ble: "ble.mode",
+      bleSite: "ble.siteId",
     };
     for (const [flag, key] of Object.entries(map))
       if (o[flag] !== undefined) overrides[key] = o[flag] as string | number;

@@ -60,7 +60,10 @@ export class PresenceService implements SightingSink {
   }
 
   sighted(s: Sighting): void {
-    if (this.sites.has(s.gateway)) return this.observe(s);
+    if (this.sites.has(s.gateway)) {
+      this.observe(s);
+      return;
+    }
     // A relayed gateway seen for the first time: its site comes from its device record. Sightings
     // wait (in order) for that lookup, so even the arrival is stored with its site.
     const waiting = this.resolving.get(s.gateway);
