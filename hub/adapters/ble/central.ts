@@ -290,14 +290,24 @@ export class BleCentral {
   private async connectBus(): Promise<void> {
     const bus = openBus(this.opts.busAddress);
     // dbus-next connects lazily and reports a refused socket as an "error" event.
-    await withTimeout(
-      new Promise<void>((resolve, reject) => {
-        bus.once("error", reject);
-        bus.once("connect", () => resolve());
-      }),
-      3000,
-      "D-Bus connect",
-    );
+    try {
+      await withTimeout(
+        new Promise<void>((resolve, reject) => {
+          bus.once("error", reject);
+          bus.once("connect", () => resolve());
+        }),
+        3000,
+        "D-Bus connect",
+      );
+    } catch (e) {
+      bus.on("error", () => {});
+      try {
+        bus.disconnect();
+      } catch {
+        // never connected
+      }
+      throw e;
+    }
     const lost = (e: unknown) => {
       if (this.dbus !== bus) return;
       this.deps.log.warn({ err: errText(e) }, "D-Bus connection lost");
@@ -311,13 +321,20 @@ export class BleCentral {
     this.bt = bluetoothOn(bus);
   }
 
+  private daemon: { bus: MessageBus; iface: { GetNameOwner(n: string): Promise<string> } } | undefined;
+
   private async nameOwner(): Promise<string> {
     const dbus = this.dbus as MessageBus;
-    const obj = await dbus.getProxyObject("org.freedesktop.DBus", "/org/freedesktop/DBus");
-    const iface = obj.getInterface("org.freedesktop.DBus") as unknown as {
-      GetNameOwner(n: string): Promise<string>;
-    };
-    return iface.GetNameOwner("org.bluez");
+    if (this.daemon?.bus !== dbus) {
+      const obj = await dbus.getProxyObject("org.freedesktop.DBus", "/org/freedesktop/DBus");
+      this.daemon = {
+        bus: dbus,
+        iface: obj.getInterface("org.freedesktop.DBus") as unknown as {
+          GetNameOwner(n: string): Promise<string>;
+        },
+      };
+    }
+    return this.daemon.iface.GetNameOwner("org.bluez");
   }
 
   private async startDiscovery(name: string): Promise<void> {
