@@ -338,4 +338,31 @@ describe("BLE: node-ble central against the BlueZ stand-in on a real D-Bus", () 
       .map((e) => e.event.device);
     expect(gear.sort()).toEqual(["badge-1", "badge-2"]);
   }, 45_000);
+
+  it("scans on every adapter; one powered off is reported while the other keeps hearing badges", async () => {
+    rig = await startBleRig({ standIn: { adapters: ["hci0", "hci1"] } });
+    const { hub } = rig;
+    await openVisit(hub);
+    await eventually(
+      async () => (await health(rig as BleRig)).ble?.detail.startsWith("2 adapters scanning"),
+      5000,
+    );
+    const b = await rig.addBadge();
+    await eventually(
+      () => rig?.bluez.adapter("hci1").devices.size === 1 && rig.bluez.adapter("hci0").devices.size === 1,
+      5000,
+    );
+    rig.bluez.setPowered(false, "hci0");
+    await eventually(
+      async () => (await health(rig as BleRig)).ble?.detail === "adapter hci0 powered off",
+      5000,
+    );
+    // hci1 still hears the badge and links it.
+    await eventually(() => linked(rig as BleRig), 10_000);
+    b.badge.press();
+    await eventually(
+      async () => (await eventsOf(rig as BleRig)).some((e) => e.event.type === "arrival"),
+      8000,
+    );
+  }, 30_000);
 });
