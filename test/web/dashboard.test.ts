@@ -198,4 +198,15 @@ describe("supervisor dashboard in Chromium", { timeout: 60_000 }, () => {
     await page.waitForSelector(".status.down", { timeout: 5000 });
     await page.waitForSelector(".status.live", { timeout: 10_000 });
   });
+
+  it("says when the hub's radio is not well, and stops saying it when it recovers", async () => {
+    hub.ctx.health.set("ble", { ok: false, detail: "adapter hci0 powered off" });
+    await page.click('[data-view="board"]');
+    await page.waitForSelector("#radio", { timeout: 5000 });
+    expect(await page.locator("#radio").textContent()).toContain("adapter hci0 powered off");
+    hub.ctx.health.set("ble", { ok: true, detail: "1 adapter scanning, 0 linked" });
+    await page.click('[data-view="board"]');
+    await page.waitForSelector("#radio", { state: "detached", timeout: 5000 });
+    hub.ctx.health.delete("ble");
+  });
 });
