@@ -3,7 +3,7 @@
  * BLE through the BlueZ stand-in (each badge a peripheral the hub's node-ble central discovers).
  */
 import { fromHex } from "../../protocol/index.js";
-import { type BlePeripheral, BleRadio } from "../badge/ble-radio.js";
+import { ADVERT_INTERVAL_MS, type BlePeripheral, BleRadio } from "../badge/ble-radio.js";
 import type { BadgeRadio, GatewayRadio } from "../badge/radio.js";
 
 export interface SimBadge {
@@ -44,7 +44,7 @@ export function badgeAddress(badgeNo: number): string {
   return octets.map((x) => x.toString(16).padStart(2, "0").toUpperCase()).join(":");
 }
 
-export function bleSimRadio(bluez: PeripheralSource, advertIntervalMs = 1000): SimRadio {
+export function bleSimRadio(bluez: PeripheralSource, advertIntervalMs = ADVERT_INTERVAL_MS): SimRadio {
   const radios = new Map<number, { radio: BleRadio; p: ReturnType<PeripheralSource["peripheral"]> }>();
   return {
     radioFor(badge) {

@@ -146,7 +146,7 @@ export const DEFAULT_CONFIG: HubConfig = {
       minSilenceS: 8,
       minDwellS: 60,
       enterRssi: -85,
-      exitRssi: -95,
+      exitRssi: -91,
       weakHoldS: 4,
       rotationS: 2,
     },

@@ -2,14 +2,14 @@
  * Presence of badges at site gateways, from verified radio sightings. Pure: the caller feeds
  * sightings and calls `tick(now)`; time is whatever the caller says it is.
  *
- * The tracker reasons per advert rotation (a badge signs a new presence frame every `rotationMs`):
- * the *level* of a badge is the mean, over its last `levelOf` rotations, of the strongest RSSI
- * heard in each, a rotation with nothing heard counting as `floorRssi`. Far away, adverts still
- * get through now and then (σ = 6 dB is a lot), but most rotations are silent, so the level falls
- * fast; near, a lost advert costs little.
- * - Arrival: a sighting at or above `enterRssi` confirmed by another at or above `exitRssi` within
- *   `levelOf` rotations (one lucky advert from the car park is not an arrival), or a sighting
- *   without RSSI (a live GATT link).
+ * The tracker reasons per advert rotation (a badge signs a new presence frame every `rotationMs`
+ * and advertises it several times): the *level* of a badge is the mean, over its last `levelOf`
+ * rotations, of the mean RSSI heard in each, a rotation with nothing heard counting as
+ * `floorRssi`. Far away, adverts still get through now and then (σ = 6 dB is a lot), but many
+ * rotations are silent, so the level falls fast; near, a lost advert costs little.
+ * - Arrival: a sighting at or above `enterRssi` while the level of the three rotations before it
+ *   is at least 3 dB above `exitRssi` (one lucky advert from the car park is not an arrival), or a
+ *   sighting without RSSI (a live GATT link).
  * - Departure, whichever comes first:
  *   - walking away: the level stayed below `exitRssi` for `weakHoldMs`; departed when it fell;
  *   - silence: nothing heard for long enough. How long depends on how reliably this badge is heard
@@ -49,10 +49,10 @@ export const DEFAULT_PRESENCE: PresenceConfig = {
   minSilenceMs: 8_000,
   minDwellMs: 60_000,
   enterRssi: -85,
-  exitRssi: -95,
+  exitRssi: -91,
   weakHoldMs: 4_000,
   floorRssi: -100,
-  levelOf: 12,
+  levelOf: 8,
   rotationMs: 2_000,
   epsilon: 1e-9,
   maxSamples: 512,
@@ -91,8 +91,8 @@ export type PresenceChange =
 
 interface Track {
   session: PresenceSession | null;
-  /** Rotation index → strongest dBm heard in it (the last levelOf + 1 rotations). */
-  slots: Map<number, number>;
+  /** Rotation index → [sum of dBm, sightings] heard in it (the last levelOf + 1 rotations). */
+  slots: Map<number, [number, number]>;
   /** Since when the level has been below exitRssi (null: it is not). */
   weakSince: number | null;
   highest: number;
@@ -109,6 +109,9 @@ const MAX_GAP = 30;
  * never assumes more than this share of rotations heard.
  */
 const MAX_HEARD = 0.9;
+/** Completed rotations whose level confirms an arrival, and by how much it must clear exitRssi. */
+const ARRIVAL_ROTATIONS = 3;
+const ARRIVAL_MARGIN_DB = 3;
 
 export class PresenceTracker {
   private readonly tracks = new Map<string, Track>();
@@ -158,11 +161,13 @@ export class PresenceTracker {
     const { enterRssi, exitRssi, levelOf, rotationMs } = this.config;
     const slot = Math.floor(s.at / rotationMs);
     const rssi = s.rssi ?? enterRssi;
-    const before = [...t.slots].filter(([k]) => k < slot && k >= slot - levelOf).map(([, v]) => v);
-    t.slots.set(slot, Math.max(t.slots.get(slot) ?? -Infinity, rssi));
+    const cur = t.slots.get(slot) ?? [0, 0];
+    t.slots.set(slot, [cur[0] + rssi, cur[1] + 1]);
     for (const k of t.slots.keys()) if (k < slot - levelOf) t.slots.delete(k);
     if (!t.session) {
-      const confirmed = s.rssi === null || (rssi >= enterRssi && before.some((v) => v >= exitRssi));
+      // Strong now, and the rotations just before heard clearly inside the boundary on average.
+      const confirmed =
+        s.rssi === null || (rssi >= enterRssi && this.recentLevel(t, slot) >= exitRssi + ARRIVAL_MARGIN_DB);
       if (!confirmed) return out;
       t.weakSince = null;
       t.session = {
@@ -199,6 +204,15 @@ export class PresenceTracker {
     }
   }
 
+  private recentLevel(t: Track, slot: number): number {
+    let sum = 0;
+    for (let k = slot - ARRIVAL_ROTATIONS; k < slot; k++) {
+      const v = t.slots.get(k);
+      sum += v ? v[0] / v[1] : this.config.floorRssi;
+    }
+    return sum / ARRIVAL_ROTATIONS;
+  }
+
   /**
    * Mean over the last levelOf completed rotations of the strongest dBm heard in each (floorRssi
    * if none); null until the session has lasted that many rotations.
@@ -209,7 +223,10 @@ export class PresenceTracker {
     const current = Math.floor(now / rotationMs);
     if (!t.session || Math.floor(t.session.arrivedAt / rotationMs) > current - levelOf) return null;
     let sum = 0;
-    for (let k = current - levelOf; k < current; k++) sum += t.slots.get(k) ?? floorRssi;
+    for (let k = current - levelOf; k < current; k++) {
+      const v = t.slots.get(k);
+      sum += v ? v[0] / v[1] : floorRssi;
+    }
     return sum / levelOf;
   }
 

@@ -23,11 +23,11 @@ function feed(tr: PresenceTracker, t0: number, c0: number, n: number, every = 1,
 }
 
 describe("presence tracker", () => {
-  it("arrives at a strong sighting confirmed by another within the level window; a lone lucky advert is not an arrival", () => {
+  it("arrives at a strong sighting once the rotations before it were heard clearly; a lone lucky advert is not an arrival", () => {
     const tr = new PresenceTracker(cfg);
     expect(tr.observe(at(0, 1, -80))).toEqual([]);
-    expect(tr.observe(at(2000, 2, -90))).toEqual([]);
-    const [c] = tr.observe(at(4000, 3, -80));
+    expect(tr.observe(at(2000, 2, -80))).toEqual([]); // rotations before: -100, -100, -80
+    const [c] = tr.observe(at(4000, 3, -80)); // -100, -80, -80: 3 dB above exitRssi
     expect(c?.kind).toBe("arrived");
     expect(c?.session.arrivedAt).toBe(4000);
     const carPark = new PresenceTracker(cfg);
