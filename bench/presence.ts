@@ -169,16 +169,6 @@ function runDay(seed: number, make: () => Detector, advertMs: number): Result {
     else r.departure.push((dep - t) / 1000);
   }
   r.falseDepartures = departures.filter((x) => inside(x)).length;
-  if (process.env.PRESENCE_DEBUG === "2")
-    for (const e of det.events)
-      console.error(
-        `${e.kind} at ${(e.at / 1000).toFixed(0)}s d=${(d[Math.floor(e.at / 1000)] as number).toFixed(1)}`,
-      );
-  if (process.env.PRESENCE_DEBUG)
-    for (const x of departures.filter((y) => inside(y)))
-      console.error(
-        `false departure at ${x / 1000}s d=${(d[Math.floor(x / 1000)] as number).toFixed(1)} m; d 10 s before=${(d[Math.floor(x / 1000) - 10] as number).toFixed(1)}`,
-      );
   return r;
 }
 
