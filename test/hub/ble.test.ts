@@ -87,6 +87,15 @@ describe("BLE: node-ble central against the BlueZ stand-in on a real D-Bus", () 
       command: { v: 1, type: "signal", time: Date.now(), pattern: "cleanup_missing", repeat: 2 },
     });
     await eventually(() => b.badge.lastSignal === "cleanup_missing", 5000);
+    // A signal for a badge out of range waits for its next link.
+    b.peripheral.setInRange(false);
+    await eventually(() => !linked(rig as BleRig), 5000);
+    hub.ctx.bus.emit("device.command", {
+      device: "badge-1",
+      command: { v: 1, type: "signal", time: Date.now(), pattern: "alarm", repeat: 1 },
+    });
+    b.peripheral.setInRange(true);
+    await eventually(() => b.badge.lastSignal === "alarm", 10_000);
   });
 
   it("a badge that leaves range with a backlog delivers it once, in order, judged by its own time", async () => {

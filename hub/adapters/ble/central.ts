@@ -126,11 +126,18 @@ interface Link {
   lastSignalSeq: number;
   /** When the link last carried a frame (or came up). */
   lastActive: number;
+  time: GattCharacteristic | undefined;
+  watch: Watch | undefined;
+  lastTimeSync: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A link that carried nothing this long may be released for a waiting badge. */
 const IDLE_MS = 5_000;
+/** A signal for a badge not linked now is delivered on its next link within this long. */
+const SIGNAL_TTL_MS = 60_000;
+/** Linked badges get a fresh time sync this often. */
+const TIME_SYNC_MS = 3_600_000;
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout | undefined;
@@ -157,6 +164,10 @@ export class BleCentral {
   private readonly adapters = new Map<string, { adapter: Adapter; discovering: boolean }>();
   private readonly watches = new Map<string, Watch>();
   private readonly links = new Map<string, Link>();
+  private readonly pendingSignals = new Map<
+    string,
+    { command: Extract<DeviceCommand, { type: "signal" }>; at: number }
+  >();
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private stopped = false;
@@ -284,6 +295,11 @@ export class BleCentral {
       await this.syncDevices(name, entry.adapter, now);
     }
     this.connectSome(now);
+    for (const link of this.links.values()) {
+      if (link.state === "up" && now - link.lastTimeSync >= TIME_SYNC_MS) {
+        link.queue = link.queue.then(() => this.syncTime(link));
+      }
+    }
     return problems.length > 0 ? problems.join("; ") : undefined;
   }
 
@@ -453,6 +469,9 @@ export class BleCentral {
           queue: Promise.resolve(),
           lastSignalSeq: 0,
           lastActive: 0,
+          time: undefined,
+          watch: undefined,
+          lastTimeSync: 0,
           ble: undefined,
           ack: undefined,
           signal: undefined,
@@ -528,14 +547,13 @@ export class BleCentral {
       this.deps.metrics.inc("onsite_ble_links_total", "GATT links established");
       this.deps.log.info({ badge: link.device, address: link.address }, "badge linked over GATT");
       if (this.deps.health.get("ble")?.ok) this.healthy();
-      if (w.counter >= 0) {
-        await this.write(link, time, {
-          type: "time",
-          badge: link.badgeNo,
-          hubTime: this.deps.clock.now(),
-          counter: w.counter,
-        });
-      }
+      link.time = time;
+      link.watch = w;
+      await this.syncTime(link);
+      const pending = this.pendingSignals.get(link.device);
+      this.pendingSignals.delete(link.device);
+      if (pending && this.deps.clock.now() - pending.at <= SIGNAL_TTL_MS)
+        this.sendSignal(link, pending.command);
     } catch (e) {
       link.state = "idle";
       link.attempts++;
@@ -562,12 +580,26 @@ export class BleCentral {
     }
   }
 
+  /** A signed time sync, echoing the newest counter heard from the badge. */
+  private async syncTime(link: Link): Promise<void> {
+    const w = link.watch;
+    if (!link.time || !w || w.counter < 0) return;
+    link.lastTimeSync = this.deps.clock.now();
+    await this.write(link, link.time, {
+      type: "time",
+      badge: link.badgeNo,
+      hubTime: this.deps.clock.now(),
+      counter: w.counter,
+    });
+  }
+
   private linkDown(link: Link, why: string): void {
     if (link.state !== "up") return;
     link.state = "idle";
     link.ble = undefined;
     link.ack = undefined;
     link.signal = undefined;
+    link.time = undefined;
     link.nextAttemptAt = this.deps.clock.now() + 1000;
     this.deps.log.info({ badge: link.device, why }, "GATT link down");
     if (this.deps.health.get("ble")?.ok) this.healthy();
@@ -615,8 +647,17 @@ export class BleCentral {
   private command(device: string, command: DeviceCommand): void {
     if (command.type !== "signal") return;
     const link = this.links.get(device);
-    if (link?.state !== "up" || !link.signal) return;
+    if (link?.state !== "up" || !link.signal) {
+      // Not linked now: the newest signal waits for the next link, while it still means something.
+      this.pendingSignals.set(device, { command, at: this.deps.clock.now() });
+      return;
+    }
+    this.sendSignal(link, command);
+  }
+
+  private sendSignal(link: Link, command: Extract<DeviceCommand, { type: "signal" }>): void {
     const signal = link.signal;
+    if (!signal) return;
     const seq = Math.max(this.deps.clock.now(), link.lastSignalSeq + 1);
     link.lastSignalSeq = seq;
     link.queue = link.queue.then(async () => {
