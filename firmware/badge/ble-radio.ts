@@ -56,7 +56,8 @@ export class BleRadio implements BadgeRadio {
   readonly advertises = true;
   private advert: Uint8Array | undefined;
   private advertsOfHead = 0;
-  private readonly acks = new Map<number, () => void>();
+  /** Frames notified and waiting for their ack, by counter: settle(true) on the ack. */
+  private readonly acks = new Map<number, (acked: boolean) => void>();
   private readonly listeners = new Set<(c: DeviceCommand) => void>();
   private lastTime = 0;
   /** The newest counter this badge has put on the air. */
@@ -82,7 +83,7 @@ export class BleRadio implements BadgeRadio {
 
   stop(): void {
     clearInterval(this.timer);
-    for (const done of this.acks.values()) done();
+    for (const settle of [...this.acks.values()]) settle(false);
   }
 
   private tick(): void {
@@ -112,20 +113,14 @@ export class BleRadio implements BadgeRadio {
 
   private reliable(frame: Uint8Array, counter: number): Promise<boolean> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.acks.delete(counter);
-        resolve(false);
-      }, this.opts.ackTimeoutMs ?? 3000);
-      this.acks.set(counter, () => {
+      const settle = (acked: boolean) => {
         clearTimeout(timer);
         this.acks.delete(counter);
-        resolve(true);
-      });
-      if (!this.peripheral.notify(frame)) {
-        clearTimeout(timer);
-        this.acks.delete(counter);
-        resolve(false);
-      }
+        resolve(acked);
+      };
+      const timer = setTimeout(() => settle(false), this.opts.ackTimeoutMs ?? 3000);
+      this.acks.set(counter, settle);
+      if (!this.peripheral.notify(frame)) settle(false);
     });
   }
 
@@ -140,7 +135,7 @@ export class BleRadio implements BadgeRadio {
     }
     switch (msg.type) {
       case "ack":
-        this.acks.get(msg.counter)?.();
+        this.acks.get(msg.counter)?.(true);
         return;
       case "time":
         if (msg.counter > this.highest || this.highest - msg.counter >= TIME_ECHO_WINDOW) {

@@ -586,7 +586,7 @@ export class BluezStandIn {
   readonly opts: Required<StandInOptions>;
   private readonly adapterMap = new Map<string, VirtualAdapter>();
   private readonly peripherals = new Map<string, VirtualPeripheral>();
-  private agent = new (class extends AgentManager {})("org.bluez.AgentManager1");
+  private readonly agent = new AgentManager("org.bluez.AgentManager1");
   private expiry: NodeJS.Timeout | undefined;
   private serving = false;
   bus!: MessageBus;

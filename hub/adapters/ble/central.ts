@@ -104,7 +104,6 @@ interface Watch {
   off: () => void;
   badge?: { device: string; no: number };
   lastHeard: number;
-  lastData?: string;
   /** The newest counter verified from this device (echoed in time syncs). */
   counter: number;
 }
@@ -416,7 +415,6 @@ export class BleCentral {
     const ours = md?.[String(COMPANY_ID)]?.value;
     if (!(ours instanceof Uint8Array)) return;
     const bytes = Uint8Array.from(ours);
-    const hex = Buffer.from(bytes).toString("hex");
     if (bytes.length < HEADER_LENGTH) {
       this.deps.metrics.inc(
         "onsite_ble_foreign_adverts_total",
@@ -424,7 +422,6 @@ export class BleCentral {
       );
       return;
     }
-    w.lastData = hex;
     void this.frame(bytes, w, "advert");
   }
 
@@ -432,7 +429,8 @@ export class BleCentral {
     const rx: Reception = { at: this.deps.clock.now(), gateway: this.opts.gatewayId, rssi: w.rssi };
     this.deps.metrics.inc("onsite_ble_frames_total", "Badge frames received over BLE", { kind });
     const outcome = await this.deps.sink.submitFrame(bytes, rx);
-    if (outcome.badge) {
+    // A refused frame (replayed, revoked) says nothing about who is here, even if it verified.
+    if (outcome.badge && outcome.status !== "rejected") {
       w.badge = outcome.badge;
       if (outcome.counter !== undefined) w.counter = Math.max(w.counter, outcome.counter);
       w.lastHeard = rx.at;
