@@ -53,7 +53,7 @@ export class PresenceService implements SightingSink {
   async start(tickMs = 500): Promise<void> {
     for (const s of await this.deps.store.listPresence({ open: true, limit: 5000 })) {
       if (!this.sites.has(s.gateway)) this.sites.set(s.gateway, s.siteId);
-      this.tracker.resume(s);
+      this.tracker.resume(s, this.deps.clock.now());
     }
     this.timer = setInterval(() => this.tick(), tickMs);
     this.timer.unref();

@@ -93,6 +93,8 @@ interface Track {
   session: PresenceSession | null;
   /** Rotation index → [sum of dBm, sightings] heard in it (the last levelOf + 1 rotations). */
   slots: Map<number, [number, number]>;
+  /** The level counts rotations from here on (set when a session is resumed after a restart). */
+  levelFrom: number;
   /** Since when the level has been below exitRssi (null: it is not). */
   weakSince: number | null;
   highest: number;
@@ -129,6 +131,7 @@ export class PresenceTracker {
       t = {
         session: null,
         slots: new Map(),
+        levelFrom: 0,
         weakSince: null,
         highest: -1,
         heard: 0.7,
@@ -141,9 +144,11 @@ export class PresenceTracker {
   }
 
   /** Continue a session that was open when the hub stopped (it departs on the next tick if silent). */
-  resume(session: PresenceSession): void {
+  resume(session: PresenceSession, now: number): void {
     const t = this.track(session.badge, session.gateway);
     t.session = { ...session, rssi: [...session.rssi] };
+    // The rotations before the restart were not recorded: judge the level only on what follows.
+    t.levelFrom = now;
     t.stride = Math.max(1, Math.ceil(session.sightings / Math.max(1, session.rssi.length)));
   }
 
@@ -221,7 +226,9 @@ export class PresenceTracker {
     const { levelOf, rotationMs, floorRssi } = this.config;
     const t = this.track(badge, gateway);
     const current = Math.floor(now / rotationMs);
-    if (!t.session || Math.floor(t.session.arrivedAt / rotationMs) > current - levelOf) return null;
+    if (!t.session) return null;
+    const from = Math.max(t.session.arrivedAt, t.levelFrom);
+    if (Math.floor(from / rotationMs) > current - levelOf) return null;
     let sum = 0;
     for (let k = current - levelOf; k < current; k++) {
       const v = t.slots.get(k);

@@ -95,14 +95,23 @@ describe("presence tracker", () => {
     expect(s?.rssi.at(-1)?.[0]).toBeGreaterThan(0.9 * 999 * cfg.rotationMs);
   });
 
-  it("a resumed session departs on the first tick after its silence, at its last sighting", () => {
+  it("a resumed session departs after its silence, at its last sighting; one still heard stays", () => {
     const tr = new PresenceTracker(cfg);
     tr.observe(at(0, 1));
     const [c] = tr.observe(at(2000, 2));
     const open = { ...(c?.session as NonNullable<typeof c>["session"]), lastHeardAt: 5000 };
     const later = new PresenceTracker(cfg);
-    later.resume(open);
+    later.resume(open, 6000);
     const [d] = later.tick(5000 + cfg.silenceMs);
     expect(d?.session.departedAt).toBe(5000);
+    // After a restart the rotations before it are unknown, not silent: a badge heard again stays.
+    const again = new PresenceTracker(cfg);
+    const t0 = 1_000_000;
+    again.resume({ ...open, lastHeardAt: t0 - 3000 }, t0);
+    for (let i = 0; i < 30; i++) {
+      again.observe(at(t0 + i * cfg.rotationMs, 100 + i));
+      expect(again.tick(t0 + i * cfg.rotationMs + 500)).toEqual([]);
+    }
+    expect(again.isPresent("b1", "g1")).toBe(true);
   });
 });
