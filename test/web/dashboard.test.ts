@@ -51,12 +51,20 @@ describe("supervisor dashboard in Chromium", { timeout: 60_000 }, () => {
 
   it("refuses a wrong token, and a kiosk token", async () => {
     await page.goto(url());
+    // Each answer replaces the message of the one before: wait for the new text, do not race it.
+    const loginError = (pattern: RegExp) =>
+      page.waitForFunction(
+        `new RegExp(${JSON.stringify(pattern.source)}).test(document.querySelector("#login-error")?.textContent ?? "")`,
+        undefined,
+        { timeout: 5000 },
+      );
     await page.fill("#token", "not-a-token");
     await page.click('#login button[type="submit"]');
-    await expect(page.locator("#login-error").textContent()).resolves.toMatch(/令牌无效|refused/);
+    await loginError(/令牌无效|refused/);
     await page.fill("#token", kioskToken);
     await page.click('#login button[type="submit"]');
-    await expect(page.locator("#login-error").textContent()).resolves.toMatch(/无权|may not/);
+    await loginError(/无权|may not/);
+    expect(await page.locator("#login-error").textContent()).not.toMatch(/令牌无效|refused/);
   });
 
   it("logs in, switches language (remembered), shows the site's visit", async () => {
