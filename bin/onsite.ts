@@ -176,7 +176,7 @@ visits
   });
 
 apiCommand("report", "CSV report of visits: arrival class, minutes late, gear, clean-up, violations")
-  .option("--day <date>", "YYYY-MM-DD, in each site's time zone")
+  .option("--day <date>", "YYYY-MM-DD in each site's time zone, or today (each site's own today)")
   .option("--site <id>", "one site")
   .option("-o, --output <file>", "write to a file instead of stdout")
   .action(async (o: { url: string; token?: string; day?: string; site?: string; output?: string }) => {

@@ -48,7 +48,7 @@ async function load(): Promise<void> {
   const [sites, engineers, visits] = await Promise.all([
     api<Site[]>(state.token, "GET", "/api/v1/sites"),
     api<Engineer[]>(state.token, "GET", "/api/v1/engineers"),
-    api<VisitRow[]>(state.token, "GET", `/api/v1/visits?day=${today()}`),
+    api<VisitRow[]>(state.token, "GET", "/api/v1/visits?day=today"),
   ]);
   state.sites = sites;
   state.engineers = engineers;
@@ -483,7 +483,7 @@ app.addEventListener("click", async (ev) => {
   if (!el) return;
   if (el.id === "signout") return signOut();
   if (el.id === "csv") {
-    const res = await fetch(`/api/v1/reports/visits.csv?day=${today()}`, {
+    const res = await fetch("/api/v1/reports/visits.csv?day=today", {
       headers: { authorization: `Bearer ${state.token}` },
     });
     const a = document.createElement("a");

@@ -33,7 +33,13 @@ const SiteCreateSchema = Type.Composite([
 const IdParams = Type.Object({ id: EntityId });
 const VisitQuerySchema = Type.Object(
   {
-    day: Type.Optional(Type.String({ pattern: "^\\d{4}-\\d{2}-\\d{2}$" })),
+    /** YYYY-MM-DD in each site's time zone, or `today`: each site's own current day. */
+    day: Type.Optional(
+      Type.String({
+        pattern: "^(?:\\d{4}-\\d{2}-\\d{2}|today)$",
+        description: "YYYY-MM-DD in each site's time zone, or today (each site's own today)",
+      }),
+    ),
     site: Type.Optional(EntityId),
     engineer: Type.Optional(EntityId),
     state: Type.Optional(Type.String({ maxLength: 32 })),
@@ -71,7 +77,10 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
     for (const site of sites) {
       let range = {};
       if (q.day) {
-        const start = DateTime.fromISO(q.day, { zone: site.timeZone });
+        const start =
+          q.day === "today"
+            ? DateTime.fromMillis(clock.now(), { zone: site.timeZone }).startOf("day")
+            : DateTime.fromISO(q.day, { zone: site.timeZone });
         if (!start.isValid) throw new InputError("day", `not a date: ${q.day}`);
         range = { from: start.toMillis(), to: start.plus({ days: 1 }).toMillis() };
       }
