@@ -4,11 +4,9 @@
  * the forwarder of gateway mode.
  */
 import { readdirSync } from "node:fs";
-import {
-  dbusDaemonAvailable,
-  startVirtualBluez,
-  type VirtualBluez,
-} from "../../../hardware/virtual/bluez/index.js";
+// The stand-in itself is loaded only in virtual mode (below): it adjusts dbus-next's marshaller.
+import type { VirtualBluez } from "../../../hardware/virtual/bluez/index.js";
+import { dbusDaemonAvailable } from "../../../hardware/virtual/bluez/private-bus.js";
 import type { HubConfig } from "../../config/config.js";
 import type { HubContext } from "../../context.js";
 import { BleCentral, DEFAULT_CENTRAL } from "./central.js";
@@ -54,6 +52,7 @@ export async function startRadio(ctx: HubContext): Promise<Radio> {
   let virtual: VirtualBluez | undefined;
   let busAddress = config.ble.busAddress;
   if (mode === "virtual") {
+    const { startVirtualBluez } = await import("../../../hardware/virtual/bluez/index.js");
     virtual = await startVirtualBluez();
     busAddress = virtual.bus.address;
   }
