@@ -192,6 +192,29 @@ describe("supervisor dashboard in Chromium", { timeout: 60_000 }, () => {
       "#csv-text",
       "id,site_id,engineer_id,date,from,to\nC-1,S1,E1,2026-12-01,09:00,11:00\nC-2,S1,E9,2026-12-01,09:00,11:00\n",
     );
+    // A live update re-renders the page meanwhile: what was typed stays.
+    const csv = await page.locator("#csv-text").inputValue();
+    const rendered = await page.evaluateHandle("document.querySelector('#csv-text')");
+    hub.ctx.bus.emit("presence.changed", {
+      kind: "arrived",
+      session: {
+        id: "P2",
+        badge: "badge-1",
+        gateway: "hub-radio",
+        siteId: "S1",
+        arrivedAt: Date.now(),
+        lastHeardAt: Date.now(),
+        departedAt: null,
+        detectedAt: null,
+        sightings: 1,
+        rssi: [],
+        lastFrame: "01",
+      },
+    });
+    await page.waitForFunction((el) => !(el as { isConnected: boolean }).isConnected, rendered, {
+      timeout: 5000,
+    });
+    expect(await page.locator("#csv-text").inputValue()).toBe(csv);
     await page.click('#import-csv button[type="submit"]');
     await page.waitForSelector("table.errors");
     expect(await page.locator("table.errors tbody").textContent()).toContain("engineer_id");

@@ -411,7 +411,24 @@ function render(): void {
         : state.view.name === "punctuality"
           ? punctualityView()
           : dispatchView();
+  // A live update re-renders the page: what someone is typing into a form must survive it.
+  const typed = new Map<string, string>();
+  for (const el of app.querySelectorAll<HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>(
+    "form[id] [name]",
+  )) {
+    typed.set(`${el.form?.id}/${el.name}`, el.value);
+  }
+  const focused = document.activeElement as HTMLInputElement | null;
+  const focusKey = focused?.form?.id && focused.name ? `${focused.form.id}/${focused.name}` : undefined;
   app.innerHTML = `${header()}${alarmBanner()}<main>${state.error ? `<p role="alert" class="error">${esc(state.error)}</p>` : ""}${body}</main>`;
+  for (const el of app.querySelectorAll<HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>(
+    "form[id] [name]",
+  )) {
+    const key = `${el.form?.id}/${el.name}`;
+    const value = typed.get(key);
+    if (value !== undefined) el.value = value;
+    if (key === focusKey) el.focus();
+  }
 }
 
 // ---------- events ----------
