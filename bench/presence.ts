@@ -13,6 +13,7 @@
  * process: arrival at any sighting, departure after a fixed 30 s of silence.
  */
 import { ADVERT_INTERVAL_MS } from "../firmware/badge/ble-radio.js";
+import { prng } from "../firmware/sim/run.js";
 import { DEFAULT_PRESENCE, type PresenceConfig, PresenceTracker } from "../hub/core/presence.js";
 import { percentile } from "./measure.js";
 
@@ -22,17 +23,6 @@ const SIGMA_DB = 6;
 const LOSS = 0.3;
 const SENSITIVITY = -98;
 const ROTATION_S = 2;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gauss(rng: () => number): number {
   const u = Math.max(rng(), 1e-12);
@@ -123,9 +113,9 @@ function naiveDetector(silenceMs: number): Detector {
 }
 
 function runDay(seed: number, make: () => Detector, advertMs: number): Result {
-  const rng = mulberry32(seed);
+  const rng = prng(seed);
   const d = walk(rng);
-  const radio = mulberry32(seed ^ 0x9e3779b9);
+  const radio = prng(seed ^ 0x9e3779b9);
   const det = make();
   const counter0 = Math.floor(radio() * 1e6);
   const perSecond = Math.round(1000 / advertMs);
