@@ -85,7 +85,7 @@ export class PresenceService implements SightingSink {
 
   private observe(s: Sighting): void {
     this.apply(this.tracker.observe(s));
-    const open = this.tracker.present().find((p) => p.badge === s.badge && p.gateway === s.gateway);
+    const open = this.tracker.sessionOf(s.badge, s.gateway);
     if (open) this.dirty.add(open.id);
   }
 

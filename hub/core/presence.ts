@@ -104,6 +104,8 @@ interface Track {
   skipped: number;
 }
 
+const trackKey = (badge: string, gateway: string) => `${badge}\u0000${gateway}`;
+
 const ALPHA = 0.1;
 const MAX_GAP = 30;
 /**
@@ -125,7 +127,7 @@ export class PresenceTracker {
   ) {}
 
   private track(badge: string, gateway: string): Track {
-    const key = `${badge}\u0000${gateway}`;
+    const key = trackKey(badge, gateway);
     let t = this.tracks.get(key);
     if (!t) {
       t = {
@@ -271,7 +273,12 @@ export class PresenceTracker {
     return [...this.tracks.values()].flatMap((t) => (t.session ? [t.session] : []));
   }
 
+  /** The open session of a badge at a gateway, if any. */
+  sessionOf(badge: string, gateway: string): PresenceSession | null {
+    return this.tracks.get(trackKey(badge, gateway))?.session ?? null;
+  }
+
   isPresent(badge: string, gateway: string): boolean {
-    return this.tracks.get(`${badge}\u0000${gateway}`)?.session != null;
+    return this.sessionOf(badge, gateway) !== null;
   }
 }
