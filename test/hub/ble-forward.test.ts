@@ -2,7 +2,7 @@ import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Hub } from "../../hub/app.js";
 import { openVisit } from "../firmware/rig.js";
-import { startBleRig } from "./ble-rig.js";
+import { provisionSameBadge, startBleRig } from "./ble-rig.js";
 import { ENGINEER, eventually, SITE, startHub, tempDir } from "./helpers.js";
 
 async function freePort(): Promise<number> {
@@ -34,13 +34,7 @@ describe("gateway mode while the central hub is down", () => {
       ble: { forward: { url: `mqtt://127.0.0.1:${port}`, gatewayId: "gw-1", password: gw.password } },
     });
     cleanups.push(() => site.stop());
-    await first.ctx.provisioning.provision({
-      id: "badge-1",
-      kind: "badge",
-      engineerId: "E1",
-      badgeNo: site.seeded.badge.badgeNo,
-      key: site.seeded.badge.key,
-    });
+    await provisionSameBadge(first, site);
     await first.stop();
 
     await openVisit(site.hub);

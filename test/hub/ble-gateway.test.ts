@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { encodeFrame, fromHex } from "../../protocol/index.js";
 import { openVisit } from "../firmware/rig.js";
-import { startBleRig } from "./ble-rig.js";
+import { provisionSameBadge, startBleRig } from "./ble-rig.js";
 import { ENGINEER, eventually, SITE, startHub, tempDir } from "./helpers.js";
 
 describe("gateway mode: a site hub forwards verified badge frames to a central hub", () => {
@@ -27,13 +27,7 @@ describe("gateway mode: a site hub forwards verified badge frames to a central h
       },
     });
     cleanups.push(() => site.stop());
-    await central.ctx.provisioning.provision({
-      id: "badge-1",
-      kind: "badge",
-      engineerId: "E1",
-      badgeNo: site.seeded.badge.badgeNo,
-      key: site.seeded.badge.key,
-    });
+    await provisionSameBadge(central, site);
     await openVisit(site.hub);
     const b = await site.addBadge();
     await eventually(() => site.hub.radio.central?.linkedBadges().includes("badge-1"), 8000);

@@ -33,6 +33,8 @@ export interface BleRig {
   hub: Hub;
   seeded: SeededDevices;
   dir: string;
+  /** Provisions another badge for engineer E1 (its key, for `addBadge({ device })`). */
+  provisionBadge(id: string, badgeNo: number): Promise<{ id: string; badgeNo: number; key: string }>;
   addBadge(opts?: {
     address?: string;
     clock?: () => number;
@@ -76,6 +78,10 @@ export async function startBleRig(
     hub,
     seeded,
     dir: tmp.path,
+    async provisionBadge(id, badgeNo) {
+      const p = await hub.ctx.provisioning.provision({ id, kind: "badge", engineerId: "E1", badgeNo });
+      return { id, badgeNo, key: p.key ?? "" };
+    },
     async addBadge(o = {}) {
       const peripheral = bluez.peripheral(o.address ?? "C4:11:22:33:44:01");
       const who = o.device ?? seeded.badge;
@@ -122,4 +128,15 @@ export async function startBleRig(
       tmp.cleanup();
     },
   };
+}
+
+/** Provisions the rig's seeded badge, with the same number and key, on another hub (gateway mode). */
+export async function provisionSameBadge(other: Hub, rig: BleRig): Promise<void> {
+  await other.ctx.provisioning.provision({
+    id: rig.seeded.badge.id,
+    kind: "badge",
+    engineerId: "E1",
+    badgeNo: rig.seeded.badge.badgeNo,
+    key: rig.seeded.badge.key,
+  });
 }

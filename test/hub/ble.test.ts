@@ -293,15 +293,10 @@ describe("BLE: node-ble central against the BlueZ stand-in on a real D-Bus", () 
     rig = await startBleRig();
     const { hub } = rig;
     await openVisit(hub);
-    const p2 = await hub.ctx.provisioning.provision({
-      id: "badge-2",
-      kind: "badge",
-      engineerId: "E1",
-      badgeNo: 0x2222,
-    });
+    const badge2 = await rig.provisionBadge("badge-2", 0x2222);
     const mute = await rig.addBadge({
       address: "C4:11:22:33:44:0F",
-      device: { id: "badge-2", badgeNo: 0x2222, key: p2.key ?? "" },
+      device: badge2,
     });
     mute.peripheral.connectable = false;
     const ok = await rig.addBadge();
@@ -324,17 +319,12 @@ describe("BLE: node-ble central against the BlueZ stand-in on a real D-Bus", () 
     rig = await startBleRig({ ble: { maxLinks: 1 } });
     const { hub } = rig;
     await openVisit(hub);
-    const p2 = await hub.ctx.provisioning.provision({
-      id: "badge-2",
-      kind: "badge",
-      engineerId: "E1",
-      badgeNo: 0x2222,
-    });
+    const badge2 = await rig.provisionBadge("badge-2", 0x2222);
     const first = await rig.addBadge();
     await eventually(() => linked(rig as BleRig, "badge-1"), 8000);
     const second = await rig.addBadge({
       address: "C4:11:22:33:44:22",
-      device: { id: "badge-2", badgeNo: 0x2222, key: p2.key ?? "" },
+      device: badge2,
     });
     second.badge.press();
     second.badge.press(); // gear_confirmed: a long frame, it needs a link
