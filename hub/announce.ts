@@ -8,16 +8,16 @@ import { topics } from "../protocol/index.js";
 import type { Bus } from "./bus.js";
 import type { Clock, Store } from "./core/ports.js";
 import { kioskPrompt } from "./core/service/kiosk-prompts.js";
-import type { VisitUpdate } from "./core/service/visits.js";
+import type { VisitService, VisitUpdate } from "./core/service/visits.js";
 import { badgeSignalsFor } from "./core/visit/changes.js";
-import type { VisitView } from "./core/visit/types.js";
+import type { VisitSummary } from "./core/visit/types.js";
 import type { Logger } from "./log.js";
 
 export interface StatusSink {
   publish(topic: string, payload: string, retain: boolean): void;
 }
 
-export function visitStatus(view: VisitView, now: number): VisitStatus {
+export function visitStatus(view: VisitSummary, now: number): VisitStatus {
   return {
     v: 1,
     visit: view.visitId,
@@ -45,7 +45,14 @@ export class Announcer {
   private readonly lastPrompt = new Map<string, string>();
 
   constructor(
-    private readonly deps: { store: Store; bus: Bus; clock: Clock; log: Logger; sink: StatusSink },
+    private readonly deps: {
+      store: Store;
+      visits: VisitService;
+      bus: Bus;
+      clock: Clock;
+      log: Logger;
+      sink: StatusSink;
+    },
   ) {
     deps.bus.on("visit.updated", (u) => this.enqueue(() => this.announce(u)));
     deps.bus.on("alarm.acknowledged", ({ visitId }) =>
@@ -77,9 +84,8 @@ export class Announcer {
     await this.publishSite(u.plan.siteId);
     const prompt = kioskPrompt(u.view, u.engineer, now);
     // A kiosk that just acted (a tap, a button) gets an answer even if the text did not change.
-    const kioskActions = u.view.timeline.filter((e) => e.source.kind === "kiosk").length;
     const promptKey = prompt
-      ? `${prompt.prompt}|${prompt.lines.join("|")}|${prompt.item ?? ""}|${kioskActions}`
+      ? `${prompt.prompt}|${prompt.lines.join("|")}|${prompt.item ?? ""}|${u.kioskActions}`
       : "";
     if (prompt && this.lastPrompt.get(u.plan.id) !== promptKey) {
       this.lastPrompt.delete(u.plan.id);
@@ -112,14 +118,14 @@ export class Announcer {
 
   /** Today's (±1 day) visits of a site, summarised. */
   async siteStatus(siteId: string): Promise<SiteStatus> {
-    const { store, clock } = this.deps;
+    const { store, clock, visits } = this.deps;
     const now = clock.now();
     const plans = await store.listVisits({ siteId, from: now - DAY, to: now + DAY });
     const byState: Record<string, number> = {};
     const activeAlarms: SiteStatus["activeAlarms"] = [];
     let violations = 0;
     for (const p of plans) {
-      const view = await store.getView(p.id);
+      const view = await visits.summary(p);
       const state = view?.state ?? "scheduled";
       byState[state] = (byState[state] ?? 0) + 1;
       violations += view?.violations.length ?? 0;

@@ -56,7 +56,16 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
   const metrics = new Metrics();
   const bus = new Bus();
   bus.onError = (e, name) => log.error({ err: e, event: name }, "bus handler failed");
-  const visits = new VisitService({ store, clock, lateDataThresholdMs: config.rules.lateDataThresholdMs });
+  const visits = new VisitService({
+    store,
+    clock,
+    lateDataThresholdMs: config.rules.lateDataThresholdMs,
+    maxEventsPerVisit: config.rules.maxEventsPerVisit ?? 10_000,
+    onUpdates: (updates) => {
+      for (const u of updates) bus.emit("visit.updated", u);
+    },
+    onError: (e) => log.error({ err: e }, "projection failed; projecting again from the stored watermark"),
+  });
   const p = config.ble.presence;
   const presence = new PresenceService(
     { store, bus, clock, log: log.child({ ns: "presence" }), metrics },
@@ -94,7 +103,14 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
       rateBurst: config.mqtt.rateBurst,
     },
   );
-  const announcer = new Announcer({ store, bus, clock, log: log.child({ ns: "announce" }), sink: broker });
+  const announcer = new Announcer({
+    store,
+    visits,
+    bus,
+    clock,
+    log: log.child({ ns: "announce" }),
+    sink: broker,
+  });
   const ctx: HubContext = {
     config,
     clock,
@@ -112,8 +128,8 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
     presence,
   };
 
-  // Views behind the event log (a crash between commit and projection) are rebuilt first.
-  for (const u of await visits.rebuildStale()) bus.emit("visit.updated", u);
+  // Events committed but not projected (a crash between the two) are projected first.
+  await visits.start();
   let adminToken: string | undefined;
   if ((await store.countTokens("admin")) === 0)
     adminToken = (await provisioning.createToken("admin", "first-admin")).token;
@@ -144,20 +160,8 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
     radio = { mode: "off", stop: async () => {} };
   }
 
-  let ticking = false;
-  const tick = setInterval(() => {
-    if (ticking) return;
-    ticking = true;
-    visits
-      .tick()
-      .then((updates) => {
-        for (const u of updates) bus.emit("visit.updated", u);
-      })
-      .catch((e: unknown) => log.error({ err: e }, "rule tick failed"))
-      .finally(() => {
-        ticking = false;
-      });
-  }, config.rules.tickMs);
+  // Time-driven rules: only the visits whose deadline has come are judged again.
+  const tick = setInterval(() => visits.tick(), config.rules.tickMs);
   tick.unref();
 
   let stopped = false;
@@ -178,6 +182,7 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
       await http.close();
       await broker.close();
       await ingest.settle();
+      await visits.stop();
       await presence.stop();
       await announcer.idle();
       await store.close();

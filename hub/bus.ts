@@ -13,7 +13,8 @@ export interface Rejection {
     | "unauthorized"
     | "rate_limited"
     | "too_large"
-    | "invalid";
+    | "invalid"
+    | "visit_full";
   message: string;
   field?: string;
   device?: string;

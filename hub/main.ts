@@ -44,5 +44,6 @@ export async function runHub(sources: ConfigSources): Promise<Hub> {
   };
   process.once("SIGINT", () => stop("SIGINT"));
   process.once("SIGTERM", () => stop("SIGTERM"));
+  log.info({ mqttPort: hub.mqttPort, httpPort: hub.httpPort, demo: demo !== undefined }, "hub ready");
   return hub;
 }

@@ -3,9 +3,9 @@
  * the hub's API; the firmware programs run on virtual boards and play the scenario; at the end the
  * hub's verdict on each visit is checked against what the scenario intended.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { DateTime } from "luxon";
 import type { BoardKind } from "../../hardware/virtual/boards.js";
 import { GatewayRadio } from "../badge/radio.js";
@@ -33,6 +33,10 @@ export interface SimOptions {
   bluez?: PeripheralSource;
   /** Called once the world exists and the devices run (the demo uses it to show progress). */
   onStarted?: (visits: string[]) => void;
+  /** Stops a round at once: the devices stop, no verdict is taken. */
+  signal?: AbortSignal;
+  /** After the verdicts, close visits the engineer never left (the demo's rounds reuse engineers). */
+  closeOpenVisits?: boolean;
 }
 
 export interface SimResult {
@@ -51,6 +55,8 @@ export interface SimSummary {
   runId: string;
   results: SimResult[];
   ok: boolean;
+  /** The round was stopped before its verdicts. */
+  aborted?: boolean;
 }
 
 /** mulberry32: a small seeded PRNG, so a run can be replayed from its seed. */
@@ -79,6 +85,21 @@ async function provision<T>(
   }
 }
 
+/** Creates a catalogue entry only if it is not there: an existing one is history and stays as it is. */
+async function ensure(
+  api: HubApi,
+  path: string,
+  body: { id: string } & Record<string, unknown>,
+): Promise<void> {
+  try {
+    await api.call("GET", `${path}/${body.id}`);
+    return;
+  } catch (e) {
+    if (!String((e as Error).message).includes(": 404 ")) throw e;
+  }
+  await api.call("POST", path, body);
+}
+
 const MIN = 60_000;
 const NAMES = [
   "Zhang Wei",
@@ -95,62 +116,75 @@ const NAMES = [
   "Hu Bin",
 ];
 
-export async function runSim(o: SimOptions): Promise<SimSummary> {
-  const log = o.log ?? (() => {});
-  const random = prng(o.seed);
-  const scenarios = o.scenarios ?? SCENARIOS;
-  const zone = o.timeZone ?? "Asia/Shanghai";
-  const api = new HubApi(o.httpUrl, o.token);
-  const runId =
-    o.runId ?? `SIM${o.seed.toString(36).toUpperCase()}${Date.now().toString(36).slice(-4).toUpperCase()}`;
-  const lower = runId.toLowerCase();
-  const stateDir = o.stateDir ?? mkdtempSync(join(tmpdir(), "onsite-sim-"));
-  const realMs = (scriptMinutes: number) => (scriptMinutes * MIN) / Math.min(o.speed, 60);
-  log(`onsite sim: seed ${o.seed}, run ${runId}, ${scenarios.length} scenarios, speed ${o.speed}`);
+/** One scenario's place in the world: its site, its engineer and their devices. */
+export interface SimSlot {
+  siteId: string;
+  engineerId: string;
+  badge: { id: string; badgeNo: number; key: string; tag: string };
+  kiosk: { id: string; password: string };
+}
 
-  // One gateway hears every badge; it stands at the first site.
-  const start = Date.now();
-  const today = DateTime.fromMillis(start, { zone });
-  const plans = scenarios.map((s, i) => {
-    const arrival = s.steps.find((st) => st.do === "arrive" || st.do === "tap");
-    const jitter = s.steps.map(() => (random() - 0.5) * 0.2);
-    const [from, to] = s.window(start + realMs(arrival?.at ?? 0), start);
-    return {
-      s,
-      i,
-      jitter,
-      from: Math.round(from),
-      to: Math.round(to),
-      name: NAMES[Math.floor(random() * NAMES.length)] ?? "Zhang Wei",
-    };
-  });
-  const devices = [];
-  let gateway: { id: string; password: string } | undefined;
-  for (const p of plans) {
-    const n = p.i + 1;
-    const siteId = `${runId}-S${n}`;
-    const engineerId = `${runId}-E${n}`;
-    await api.call("POST", "/api/v1/sites", {
-      id: siteId,
-      name: `Sim site ${n}: ${p.s.name}`,
+/** What a run plays in: sites, engineers and devices, made once and reused round after round. */
+export interface SimWorld {
+  runId: string;
+  zone: string;
+  gateway: { id: string; password: string };
+  slots: SimSlot[];
+}
+
+export interface WorldOptions {
+  api: HubApi;
+  runId: string;
+  scenarios: SimScenario[];
+  zone: string;
+  random: () => number;
+  /** Where the devices' credentials are kept, so a restart reuses the same devices. */
+  credentialsFile?: string;
+}
+
+/**
+ * Makes the world a run plays in: per scenario a site, an engineer (names chosen once, never
+ * overwritten) and a badge and kiosk; one gateway. With `credentialsFile`, devices provisioned
+ * earlier are reused as long as the hub still has them.
+ */
+export async function prepareWorld(o: WorldOptions): Promise<SimWorld> {
+  const { api, runId, zone } = o;
+  const lower = runId.toLowerCase();
+  const today = DateTime.now().setZone(zone);
+  for (const [i, s] of o.scenarios.entries()) {
+    const n = i + 1;
+    await ensure(api, "/api/v1/sites", {
+      id: `${runId}-S${n}`,
+      name: `Sim site ${n}: ${s.name}`,
       timeZone: zone,
       requiredPpe: SITE_PPE,
       cleanupChecklist: SITE_CLEANUP,
     });
     const validUntil = (
-      p.s.certificateExpired ? today.minus({ days: 2 }) : today.plus({ years: 1 })
+      s.certificateExpired ? today.minus({ days: 2 }) : today.plus({ years: 1 })
     ).toISODate();
-    await api.call("POST", "/api/v1/engineers", {
-      id: engineerId,
-      name: p.name,
+    await ensure(api, "/api/v1/engineers", {
+      id: `${runId}-E${n}`,
+      name: NAMES[Math.floor(o.random() * NAMES.length)] ?? "Zhang Wei",
       company: "Shengda Service",
       certificates: [{ kind: "safety_training", validUntil }],
     });
-    if (!gateway) {
-      const g = await provision<{ password: string }>(api, { id: `${lower}-gw`, kind: "gateway", siteId });
-      gateway = { id: `${lower}-gw`, password: g.password };
-    }
-    const tag = Array.from({ length: 10 }, () => "0123456789ABCDEF"[Math.floor(random() * 16)]).join("");
+  }
+  const saved = o.credentialsFile
+    ? await readWorld(o.credentialsFile, api, runId, o.scenarios.length)
+    : undefined;
+  if (saved) return saved;
+  const g = await provision<{ password: string }>(api, {
+    id: `${lower}-gw`,
+    kind: "gateway",
+    siteId: `${runId}-S1`,
+  });
+  const slots: SimSlot[] = [];
+  for (const [i] of o.scenarios.entries()) {
+    const n = i + 1;
+    const siteId = `${runId}-S${n}`;
+    const engineerId = `${runId}-E${n}`;
+    const tag = Array.from({ length: 10 }, () => "0123456789ABCDEF"[Math.floor(o.random() * 16)]).join("");
     const badge = await provision<{ key: string; device: { badgeNo: string } }>(api, {
       id: `${lower}-b${n}`,
       kind: "badge",
@@ -158,18 +192,9 @@ export async function runSim(o: SimOptions): Promise<SimSummary> {
       rfidTag: tag,
     });
     const kiosk = await provision<{ password: string }>(api, { id: `${lower}-k${n}`, kind: "kiosk", siteId });
-    const visitId = `${runId}-V${n}-${start.toString(36).toUpperCase()}`;
-    await api.call("POST", "/api/v1/visits", {
-      id: visitId,
+    slots.push({
       siteId,
       engineerId,
-      window: {
-        from: DateTime.fromMillis(p.from, { zone }).toISO(),
-        to: DateTime.fromMillis(p.to, { zone }).toISO(),
-      },
-    });
-    devices.push({
-      visitId,
       badge: {
         id: `${lower}-b${n}`,
         badgeNo: Number.parseInt(badge.device.badgeNo, 16),
@@ -177,14 +202,116 @@ export async function runSim(o: SimOptions): Promise<SimSummary> {
         tag,
       },
       kiosk: { id: `${lower}-k${n}`, password: kiosk.password },
-      ppe: p.s.ppe ?? SITE_PPE,
     });
   }
-  if (!gateway) throw new Error("no scenarios to run");
+  const world: SimWorld = { runId, zone, gateway: { id: `${lower}-gw`, password: g.password }, slots };
+  if (o.credentialsFile) {
+    mkdirSync(dirname(o.credentialsFile), { recursive: true });
+    writeFileSync(o.credentialsFile, JSON.stringify(world), { mode: 0o600 });
+  }
+  return world;
+}
+
+/** A saved world, if its devices are all still live on the hub. */
+async function readWorld(
+  file: string,
+  api: HubApi,
+  runId: string,
+  slots: number,
+): Promise<SimWorld | undefined> {
+  let world: SimWorld;
+  try {
+    world = JSON.parse(readFileSync(file, "utf8")) as SimWorld;
+  } catch {
+    return undefined;
+  }
+  if (world.runId !== runId || world.slots?.length !== slots) return undefined;
+  const devices = await api.call<Array<{ id: string; revokedAt: number | null }>>("GET", "/api/v1/devices");
+  const live = new Set(devices.filter((d) => d.revokedAt === null).map((d) => d.id));
+  const ids = [world.gateway.id, ...world.slots.flatMap((s) => [s.badge.id, s.kiosk.id])];
+  return ids.every((id) => live.has(id)) ? world : undefined;
+}
+
+const untilAborted = (signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) resolve();
+    signal?.addEventListener("abort", () => resolve(), { once: true });
+  });
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(resolve, Math.max(0, ms));
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+
+export async function runSim(o: SimOptions): Promise<SimSummary> {
+  const random = prng(o.seed);
+  const runId =
+    o.runId ?? `SIM${o.seed.toString(36).toUpperCase()}${Date.now().toString(36).slice(-4).toUpperCase()}`;
+  const world = await prepareWorld({
+    api: new HubApi(o.httpUrl, o.token),
+    runId,
+    scenarios: o.scenarios ?? SCENARIOS,
+    zone: o.timeZone ?? "Asia/Shanghai",
+    random,
+  });
+  return playRound(world, o, random);
+}
+
+/**
+ * One round in a world: each scenario gets a new visit for its engineer at its site; the firmware
+ * programs play it; the hub's verdicts are checked. Visits the scenario left open (the engineer
+ * never left) are then closed by the dispatcher, so the next round starts from a clean site.
+ */
+export async function playRound(world: SimWorld, o: SimOptions, random = prng(o.seed)): Promise<SimSummary> {
+  const log = o.log ?? (() => {});
+  const scenarios = o.scenarios ?? SCENARIOS;
+  const { zone, runId } = world;
+  const api = new HubApi(o.httpUrl, o.token);
+  const stateDir = o.stateDir ?? mkdtempSync(join(tmpdir(), "onsite-sim-"));
+  const realMs = (scriptMinutes: number) => (scriptMinutes * MIN) / Math.min(o.speed, 60);
+  const aborted = () => o.signal?.aborted === true;
+  log(`onsite sim: seed ${o.seed}, run ${runId}, ${scenarios.length} scenarios, speed ${o.speed}`);
+
+  const start = Date.now();
+  const plans = scenarios.map((s, i) => {
+    const arrival = s.steps.find((st) => st.do === "arrive" || st.do === "tap");
+    const jitter = s.steps.map(() => (random() - 0.5) * 0.2);
+    const [from, to] = s.window(start + realMs(arrival?.at ?? 0), start);
+    return { s, i, jitter, from: Math.round(from), to: Math.round(to) };
+  });
+  const devices = [];
+  for (const p of plans) {
+    const slot = world.slots[p.i];
+    if (!slot) throw new Error(`the world has no place for scenario ${p.s.name}`);
+    const visitId = `${runId}-V${p.i + 1}-${start.toString(36).toUpperCase()}`;
+    await api.call("POST", "/api/v1/visits", {
+      id: visitId,
+      siteId: slot.siteId,
+      engineerId: slot.engineerId,
+      window: {
+        from: DateTime.fromMillis(p.from, { zone }).toISO(),
+        to: DateTime.fromMillis(p.to, { zone }).toISO(),
+      },
+    });
+    devices.push({ visitId, badge: slot.badge, kiosk: slot.kiosk, ppe: p.s.ppe ?? SITE_PPE });
+  }
   let radio: SimRadio;
   if (o.bluez) radio = bleSimRadio(o.bluez);
   else {
-    const gw = new GatewayRadio({ url: o.mqttUrl, gatewayId: gateway.id, password: gateway.password });
+    const gw = new GatewayRadio({
+      url: o.mqttUrl,
+      gatewayId: world.gateway.id,
+      password: world.gateway.password,
+    });
     await gw.start();
     radio = gatewaySimRadio(gw);
   }
@@ -204,12 +331,12 @@ export async function runSim(o: SimOptions): Promise<SimSummary> {
     o.onStarted?.(devices.map((d) => d.visitId));
     const t0 = Date.now();
     const errors = new Map<number, string>();
-    await Promise.all(
+    const played = Promise.all(
       plans.map(async (p, i) => {
         const driver = drivers[i] as ScenarioDriver;
         for (const [k, step] of p.s.steps.entries()) {
-          const wait = t0 + realMs(step.at + (p.jitter[k] ?? 0)) - Date.now();
-          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          await sleep(t0 + realMs(step.at + (p.jitter[k] ?? 0)) - Date.now(), o.signal);
+          if (aborted()) return;
           try {
             await driver.act(step);
           } catch (e) {
@@ -220,8 +347,10 @@ export async function runSim(o: SimOptions): Promise<SimSummary> {
         }
       }),
     );
+    await Promise.race([played, untilAborted(o.signal)]);
     // Let the last frames and events land, and time-driven rules (no-show) be judged.
-    await new Promise((r) => setTimeout(r, 1500));
+    await sleep(1500, o.signal);
+    if (aborted()) return { seed: o.seed, runId, results, ok: false, aborted: true };
     for (const [i, p] of plans.entries()) {
       const d = devices[i];
       if (!d) continue;
@@ -229,6 +358,8 @@ export async function runSim(o: SimOptions): Promise<SimSummary> {
         violations: Array<{ kind: string }>;
         alarms: unknown[];
         followUp: unknown;
+        arrival: unknown;
+        departure: unknown;
       }>("GET", `/api/v1/visits/${d.visitId}`);
       const reported = view.violations.map((v) => v.kind).sort();
       const expected = [...p.s.expect.violations].sort();
@@ -250,6 +381,10 @@ export async function runSim(o: SimOptions): Promise<SimSummary> {
         ok,
         ...(error ? { error } : {}),
       });
+      if (o.closeOpenVisits && view.arrival !== null && view.departure === null) {
+        // The engineer left without a goodbye: the dispatcher closes the visit, as on a real site.
+        await api.call("POST", `/api/v1/visits/${d.visitId}/events`, { type: "departure", source: "manual" });
+      }
     }
   } finally {
     await Promise.all(drivers.map((d) => d.stop()));

@@ -8,7 +8,7 @@ import { EntityId } from "../../protocol/index.js";
 import type { VisitPlan } from "../core/model.js";
 import type { Store } from "../core/ports.js";
 import { resolveWindow, TimeError, toSiteIso } from "../core/time.js";
-import type { VisitView } from "../core/visit/types.js";
+import type { VisitSummary } from "../core/visit/types.js";
 import { CsvError, parseCsv, toCsv } from "./csv.js";
 import { InputError } from "./errors.js";
 
@@ -44,7 +44,13 @@ export async function planVisit(store: Store, req: CreateVisit, now: number): Pr
     throw new InputError("engineerId", `no engineer ${req.engineerId}`, 404);
   try {
     const window = resolveWindow(req.window.from, req.window.to, site.timeZone);
-    return { id: req.id ?? newVisitId(now), siteId: site.id, engineerId: req.engineerId, window };
+    return {
+      id: req.id ?? newVisitId(now),
+      siteId: site.id,
+      engineerId: req.engineerId,
+      window,
+      createdAt: now,
+    };
   } catch (e) {
     if (e instanceof TimeError) throw new InputError(e.field ?? "window", e.message.replace(/^[^:]+: /, ""));
     throw e;
@@ -186,7 +192,7 @@ export const REPORT_COLUMNS = [
 export async function reportCsv(
   store: Store,
   plans: VisitPlan[],
-  viewOf: (p: VisitPlan) => Promise<VisitView>,
+  viewOf: (p: VisitPlan) => Promise<VisitSummary>,
 ): Promise<string> {
   const rows: Array<Array<string | number | boolean | null>> = [];
   for (const p of plans) {

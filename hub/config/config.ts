@@ -117,6 +117,9 @@ export const ConfigSchema = Type.Object(
       {
         lateDataThresholdMs: Type.Integer({ minimum: 0, description: "an integer ≥ 0 (ms)" }),
         tickMs: Type.Integer({ minimum: 100, maximum: 600_000, description: "an integer 100..600000 (ms)" }),
+        maxEventsPerVisit: Type.Optional(
+          Type.Integer({ minimum: 100, maximum: 1_000_000, description: "an integer 100..1000000" }),
+        ),
       },
       { additionalProperties: false },
     ),
@@ -133,7 +136,7 @@ export const DEFAULT_CONFIG: HubConfig = {
   store: { sync: "full" },
   demo: { enabled: true, speed: 60, emulate: false },
   log: { level: "info" },
-  rules: { lateDataThresholdMs: 60_000, tickMs: 5_000 },
+  rules: { lateDataThresholdMs: 60_000, tickMs: 5_000, maxEventsPerVisit: 10_000 },
   ble: {
     mode: "auto",
     adapters: [],

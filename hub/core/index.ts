@@ -2,6 +2,7 @@ export * from "./calendar.js";
 export * from "./model.js";
 export * from "./ports.js";
 export * from "./qualification.js";
+export * from "./service/attribution.js";
 export * from "./service/kiosk-prompts.js";
 export * from "./service/resolve.js";
 export * from "./service/visits.js";

@@ -65,6 +65,8 @@ export interface VisitPlan {
   siteId: string;
   engineerId: string;
   window: ArrivalWindow;
+  /** When the visit was booked (hub clock): a visit booked after an event ranks behind one that existed. */
+  createdAt?: number;
 }
 
 export function defaultSite(partial: Pick<Site, "id" | "name" | "timeZone"> & Partial<Site>): Site {

@@ -1,7 +1,8 @@
 import type { ReplayState } from "../../protocol/index.js";
 import type { Engineer, Site, VisitPlan } from "./model.js";
 import type { PresenceSession } from "./presence.js";
-import type { RecordedEvent, VisitView } from "./visit/types.js";
+import type { Routable } from "./service/resolve.js";
+import type { VisitSummary } from "./visit/types.js";
 
 /** What hub/core needs from the outside world. Adapters implement these; core imports none of them. */
 
@@ -52,9 +53,28 @@ export interface DeviceRecord {
   replay: ReplayState;
 }
 
-/** An accepted event with the visit it was attributed to (null: none could be found). */
-export interface StoredEvent extends RecordedEvent {
+/**
+ * An accepted event with the engineer it is about (`subject`) and the visit it is attributed to
+ * (null: none matches, yet). `seq` is the store's commit order, set once stored.
+ */
+export interface StoredEvent extends Routable {
   visitId: string | null;
+  seq?: number;
+}
+
+/** A change of attribution: the event `(device, counter)` now belongs to `visitId`. */
+export interface Attribution {
+  device: string;
+  counter: number;
+  visitId: string | null;
+}
+
+/** What one projection step writes, in one transaction. */
+export interface ProjectionWrite {
+  views: Array<{ view: VisitSummary; projectedAt: number }>;
+  attribution: Attribution[];
+  /** Every event with seq ≤ this has been projected (null: unchanged). */
+  watermark: number | null;
 }
 
 export interface DeviceStateUpdate {
@@ -131,17 +151,30 @@ export interface Store {
   /** Live (not revoked) devices bound to an engineer or a site. */
   devicesOf(by: { engineerId: string } | { siteId: string }): Promise<DeviceRecord[]>;
 
-  /** Appends events and device state in one transaction; per event, true if new, false if a duplicate. */
-  commitEvents(events: StoredEvent[], devices: DeviceStateUpdate[]): Promise<boolean[]>;
-  eventsOfVisit(visitId: string): Promise<StoredEvent[]>;
+  /**
+   * Appends events and device state in one transaction. Per event, the seq it was stored under, or
+   * null when `(device, counter)` was already stored (a duplicate: the store is what dedupes).
+   */
+  commitEvents(events: StoredEvent[], devices: DeviceStateUpdate[]): Promise<Array<number | null>>;
+  /** Events attributed to a visit, with seq ≤ `maxSeq` if given, in commit order. */
+  eventsOfVisit(visitId: string, maxSeq?: number): Promise<StoredEvent[]>;
+  /** Events about an engineer with effective time ≥ `fromTime` and seq ≤ `maxSeq`. */
+  eventsOfSubject(engineerId: string, fromTime: number, maxSeq: number): Promise<StoredEvent[]>;
+  /** A kiosk's events about no engineer (subject null) at a site, effective time ≥ `fromTime`, seq ≤ `maxSeq`. */
+  eventsOfSite(siteId: string, fromTime: number, maxSeq: number): Promise<StoredEvent[]>;
+  /** The latest effective time of an event about an engineer with seq ≤ `maxSeq` (null: none). */
+  lastTimeOfSubject(engineerId: string, maxSeq: number): Promise<number | null>;
+  /** Events with seq > `afterSeq`, in commit order, at most `limit`. */
+  eventsAfter(afterSeq: number, limit: number): Promise<StoredEvent[]>;
   /** Highest counter stored for a device (-1: none). */
   maxCounter(device: string): Promise<number>;
   countEvents(): Promise<number>;
 
-  putViews(views: Array<{ view: VisitView; projectedAt: number }>): Promise<void>;
-  getView(visitId: string): Promise<VisitView | undefined>;
-  /** Visits with events newer than their stored view (after a crash between commit and projection). */
-  staleVisitIds(): Promise<string[]>;
+  /** Views, attribution changes and the projection watermark, in one transaction. */
+  saveProjection(write: ProjectionWrite): Promise<void>;
+  getView(visitId: string): Promise<VisitSummary | undefined>;
+  /** Every event with seq ≤ this has been projected (0: none). */
+  projectionWatermark(): Promise<number>;
 
   putToken(token: ApiToken): Promise<void>;
   findToken(digest: string): Promise<ApiToken | undefined>;

@@ -1,11 +1,14 @@
 /**
  * The demo of `npm start`: rounds of the site simulator against this hub, so the dashboard moves
- * within seconds. The badge and kiosk firmware programs run on light virtual boards (the first
- * kiosk on the emulated Uno with `demo.emulate`), talking to this hub over its real broker.
+ * within seconds, for as long as the hub runs. The world (sites, engineers, devices) is made once
+ * and kept across rounds and restarts; each round books new visits for the same engineers. The
+ * badge and kiosk firmware programs run on light virtual boards (the first kiosk on the emulated
+ * Uno with `demo.emulate`), talking to this hub over its real broker.
  */
 import { join } from "node:path";
-import { runSim, type SimSummary } from "../../firmware/sim/run.js";
-import type { SimScenario } from "../../firmware/sim/scenarios.js";
+import { HubApi } from "../../firmware/sim/api.js";
+import { playRound, prepareWorld, prng, type SimSummary } from "../../firmware/sim/run.js";
+import { SCENARIOS, type SimScenario } from "../../firmware/sim/scenarios.js";
 import type { Hub } from "../app.js";
 
 export interface DemoOptions {
@@ -15,6 +18,8 @@ export interface DemoOptions {
   /** Stop after this many rounds (default: until stopped). */
   rounds?: number;
   scenarios?: SimScenario[];
+  /** Pause between rounds (default 20 s). */
+  pauseMs?: number;
 }
 
 export interface Demo {
@@ -23,45 +28,64 @@ export interface Demo {
   stop(): Promise<void>;
 }
 
+const RUN_ID = "DEMO";
+
 export async function startDemo(hub: Hub, opts: DemoOptions): Promise<Demo> {
   const { log, config, provisioning } = hub.ctx;
   const host = (h: string) => (h === "0.0.0.0" || h === "::" ? "127.0.0.1" : h);
   // The simulator works through the API like any client; its token lives only in this process.
   const { token, record } = await provisioning.createToken("admin", "demo");
+  const httpUrl = `http://${host(config.http.host)}:${hub.httpPort}`;
+  const stateDir = join(config.dataDir, "demo-devices");
+  const scenarios = opts.scenarios ?? SCENARIOS;
   const rounds: SimSummary[] = [];
-  let stopped = false;
+  const abort = new AbortController();
   let wake: (() => void) | undefined;
   const done = (async () => {
-    for (let n = 1; !stopped && (opts.rounds === undefined || n <= opts.rounds); n++) {
-      const summary = await runSim({
-        httpUrl: `http://${host(config.http.host)}:${hub.httpPort}`,
+    const world = await prepareWorld({
+      api: new HubApi(httpUrl, token),
+      runId: RUN_ID,
+      scenarios,
+      zone: "Asia/Shanghai",
+      random: prng(1),
+      credentialsFile: join(stateDir, "world.json"),
+    });
+    for (let n = 1; !abort.signal.aborted && (opts.rounds === undefined || n <= opts.rounds); n++) {
+      const summary = await playRound(world, {
+        httpUrl,
         mqttUrl: `mqtt://${host(config.mqtt.host)}:${hub.mqttPort}`,
         token,
         speed: opts.speed,
         seed: Math.floor(Math.random() * 1_000_000),
-        runId: "DEMO",
-        stateDir: join(config.dataDir, "demo-devices"),
+        runId: RUN_ID,
+        stateDir,
         emulate: opts.emulate === true,
+        scenarios,
+        signal: abort.signal,
+        closeOpenVisits: true,
         ...(hub.radio.virtual ? { bluez: hub.radio.virtual.bluez } : {}),
-        ...(opts.scenarios ? { scenarios: opts.scenarios } : {}),
         log: (line) => {
           if (line.trim()) log.info({ demo: n }, line.trim());
         },
       });
+      if (summary.aborted) break;
       rounds.push(summary);
-      if (stopped || (opts.rounds !== undefined && n >= opts.rounds)) break;
+      if (opts.rounds !== undefined && n >= opts.rounds) break;
       await new Promise<void>((resolve) => {
         wake = resolve;
-        setTimeout(resolve, 20_000).unref();
+        setTimeout(resolve, opts.pauseMs ?? 20_000).unref();
       });
     }
-  })().catch((e: unknown) => log.error({ err: e }, "demo failed"));
+  })().catch((e: unknown) => {
+    if (!abort.signal.aborted) log.error({ err: e }, "demo failed");
+  });
   return {
     rounds,
     done,
     async stop() {
-      stopped = true;
+      abort.abort();
       wake?.();
+      await done;
       await hub.ctx.store.putToken({ ...record, revokedAt: hub.ctx.clock.now() });
     },
   };

@@ -66,7 +66,8 @@ export interface IngestDeps {
 
 interface Pending {
   event: StoredEvent | null;
-  device: DeviceStateUpdate;
+  device: DeviceRecord;
+  counter: number;
 }
 
 /** A heartbeat or presence frame received within this long of its own time counts as live. */
@@ -75,8 +76,11 @@ const LIVE_MS = 5_000;
 export class Ingest {
   private readonly devices = new Map<string, DeviceRecord>();
   private readonly badgeKeys = new Map<number, { device: string; key: Uint8Array }>();
-  private readonly committer: GroupCommitter<Pending, boolean>;
-  private projection: Promise<void> = Promise.resolve();
+  private readonly committer: GroupCommitter<Pending, number | null>;
+  /** Copies of an event being stored now, by `device#counter`: a second copy waits for the first. */
+  private readonly inflight = new Map<string, Promise<IngestOutcome>>();
+  /** The next counter of each operator id (staff events recorded through the API). */
+  private readonly operatorCounters = new Map<string, number>();
 
   constructor(private readonly deps: IngestDeps) {
     this.committer = new GroupCommitter((items) => this.commitBatch(items));
@@ -180,9 +184,11 @@ export class Ingest {
       .slice(0, 60);
     const id = as.kind === "kiosk" ? name : `op-${name}`;
     let device = this.devices.get(id);
-    if (!device) {
+    let counter = this.operatorCounters.get(id);
+    if (!device || counter === undefined) {
       const highest = await this.deps.store.maxCounter(id);
-      device = {
+      counter = Math.max(counter ?? 0, highest + 1);
+      device = device ?? {
         id,
         kind: as.kind,
         engineerId: null,
@@ -199,11 +205,12 @@ export class Ingest {
       };
       this.devices.set(id, device);
     }
+    this.operatorCounters.set(id, counter + 1);
     const event = {
       ...body,
       v: 1,
       device: id,
-      counter: device.replay.highest + 1,
+      counter,
       time: this.deps.clock.now(),
       visit: visitId,
     };
@@ -303,6 +310,11 @@ export class Ingest {
     return { no, ...entry };
   }
 
+  /**
+   * Dedupe is by what is stored: an event is new exactly when its `(device, counter)` is not in the
+   * store. The replay window is only a fast path for counters known durable; a copy of an event that
+   * is still being stored waits for that commit, so no copy is answered before the event is on disk.
+   */
   private async accept(
     event: DeviceEvent,
     device: DeviceRecord,
@@ -310,7 +322,6 @@ export class Ingest {
     hubTime: number,
     frame?: { presence: boolean; rxTime: number },
   ): Promise<IngestOutcome> {
-    const { metrics } = this.deps;
     if (device.revokedAt !== null)
       return this.reject({
         boundary,
@@ -318,60 +329,69 @@ export class Ingest {
         message: `device ${device.id} is revoked`,
         device: device.id,
       });
+    const key = `${device.id}#${event.counter}`;
+    const first = this.inflight.get(key);
+    if (first) {
+      const outcome = await first.catch(() => undefined);
+      // Stored (or already stored) by the first copy: this one is a duplicate, answered only now.
+      if (outcome && outcome.status !== "rejected") return this.duplicate(boundary);
+    }
     const verdict = checkCounter(device.replay, event.counter);
-    if (verdict === "duplicate") {
-      metrics.inc("onsite_events_duplicate_total", "Events already accepted, dropped", { boundary });
+    if (verdict === "duplicate") return this.duplicate(boundary);
+    if (frame?.presence && verdict === "replayed") {
+      // A presence advert older than the window: stale proof of presence, not an event to store.
+      this.deps.metrics.inc("onsite_presence_stale_total", "Presence adverts older than the replay window");
       return { status: "duplicate" };
     }
-    if (verdict === "replayed") {
-      return this.reject({
-        boundary,
-        code: "replayed",
-        message: `counter ${event.counter} is older than the replay window`,
-        field: "/counter",
-        device: device.id,
-      });
+    const pending = this.store(event, device, boundary, hubTime, frame);
+    this.inflight.set(key, pending);
+    try {
+      return await pending;
+    } finally {
+      if (this.inflight.get(key) === pending) this.inflight.delete(key);
     }
-    device.replay = acceptCounter(device.replay, event.counter);
+  }
+
+  private duplicate(boundary: string): IngestOutcome {
+    this.deps.metrics.inc("onsite_events_duplicate_total", "Events already accepted, dropped", { boundary });
+    return { status: "duplicate" };
+  }
+
+  private async store(
+    event: DeviceEvent,
+    device: DeviceRecord,
+    boundary: string,
+    hubTime: number,
+    frame?: { presence: boolean; rxTime: number },
+  ): Promise<IngestOutcome> {
+    const { metrics } = this.deps;
     device.lastSeenAt = hubTime;
     const liveAt = frame ? frame.rxTime : hubTime;
     const live =
       event.type === "heartbeat" && (event.queued ?? 0) === 0 && Math.abs(hubTime - liveAt) < LIVE_MS;
     if (live) device.clockOffsetMs = liveAt - event.time;
-    const state: DeviceStateUpdate = {
-      id: device.id,
-      replay: device.replay,
-      lastSeenAt: hubTime,
-      clockOffsetMs: device.clockOffsetMs,
-    };
     if (frame?.presence) {
-      await this.committer.submit({ event: null, device: state });
+      await this.commit({ event: null, device, counter: event.counter });
       metrics.inc("onsite_presence_frames_total", "Verified presence adverts");
       return { status: "accepted", visitId: null };
     }
-    const source = sourceOf(device);
-    const visitId =
-      event.type === "heartbeat"
-        ? null
-        : await this.deps.visits.resolve(event, device, event.time + device.clockOffsetMs);
-    const stored: StoredEvent = { event, source, hubTime, clockOffsetMs: device.clockOffsetMs, visitId };
-    let inserted: boolean;
-    try {
-      inserted = await this.committer.submit({ event: stored, device: state });
-    } catch (e) {
-      this.devices.delete(device.id); // cached state ran ahead of the store: reload next time
-      throw e;
+    const { subject, visitId } = await this.subjectOf(event, device);
+    if (event.type !== "heartbeat") {
+      const full = this.deps.visits.admit(subject, visitId ?? undefined);
+      if (full !== undefined)
+        return this.reject({ boundary, code: "visit_full", message: full, device: device.id });
     }
-    if (!inserted) {
-      metrics.inc("onsite_events_duplicate_total", "Events already accepted, dropped", { boundary });
-      return { status: "duplicate" };
-    }
+    const stored: StoredEvent = {
+      event,
+      source: sourceOf(device),
+      hubTime,
+      clockOffsetMs: device.clockOffsetMs,
+      visitId,
+      subject,
+    };
+    const seq = await this.commit({ event: stored, device, counter: event.counter });
+    if (seq === null) return this.duplicate(boundary);
     metrics.inc("onsite_events_accepted_total", "Events durably stored", { type: event.type });
-    if (visitId === null && event.type !== "heartbeat") {
-      metrics.inc("onsite_events_unattributed_total", "Events stored without a matching visit", {
-        type: event.type,
-      });
-    }
     if (live) {
       this.deps.bus.emit("device.command", {
         device: device.id,
@@ -381,13 +401,56 @@ export class Ingest {
     return { status: "accepted", visitId };
   }
 
-  private async commitBatch(items: Pending[]): Promise<boolean[]> {
+  private async commit(item: Pending): Promise<number | null> {
+    try {
+      return await this.committer.submit(item);
+    } catch (e) {
+      this.devices.delete(item.device.id); // cached state may be ahead of the store: reload next time
+      throw e;
+    }
+  }
+
+  /**
+   * Whom an event is about, and the visit it names if that visit exists. Attribution itself is the
+   * visit service's, after the commit, from these facts.
+   */
+  private async subjectOf(
+    event: DeviceEvent,
+    device: DeviceRecord,
+  ): Promise<{ subject: string | null; visitId: string | null }> {
+    if (event.type === "heartbeat") return { subject: null, visitId: null };
+    const { store } = this.deps;
+    if (event.visit !== undefined) {
+      const plan = await store.getVisit(event.visit);
+      if (plan) return { subject: plan.engineerId, visitId: plan.id };
+    }
+    if (device.kind === "badge") return { subject: device.engineerId, visitId: null };
+    if (device.kind === "kiosk" && event.type === "checkin_request")
+      return { subject: (await store.findBadge({ rfidTag: event.tag }))?.engineerId ?? null, visitId: null };
+    if (device.kind === "kiosk" && event.type === "checkin_confirmed")
+      return { subject: event.engineer, visitId: null };
+    return { subject: null, visitId: null };
+  }
+
+  private async commitBatch(items: Pending[]): Promise<Array<number | null>> {
     const { store, metrics, clock } = this.deps;
     const started = clock.now();
     const events = items.flatMap((i) => (i.event ? [i.event] : []));
-    const latest = new Map<string, DeviceStateUpdate>();
-    for (const i of items) latest.set(i.device.id, i.device);
-    const inserted = await store.commitEvents(events, [...latest.values()]);
+    // Each device's window after this batch; it becomes the device's state once the batch is durable.
+    const windows = new Map<string, { device: DeviceRecord; replay: DeviceRecord["replay"] }>();
+    for (const i of items) {
+      const w = windows.get(i.device.id) ?? { device: i.device, replay: i.device.replay };
+      if (checkCounter(w.replay, i.counter) === "fresh") w.replay = acceptCounter(w.replay, i.counter);
+      windows.set(i.device.id, w);
+    }
+    const devices: DeviceStateUpdate[] = [...windows.values()].map(({ device, replay }) => ({
+      id: device.id,
+      replay,
+      lastSeenAt: device.lastSeenAt ?? started,
+      clockOffsetMs: device.clockOffsetMs,
+    }));
+    const seqs = await store.commitEvents(events, devices);
+    for (const { device, replay } of windows.values()) device.replay = replay;
     metrics.observe(
       "onsite_commit_batch_size",
       "Events per group commit",
@@ -400,37 +463,27 @@ export class Ingest {
       (clock.now() - started) / 1000,
       [0.001, 0.005, 0.02, 0.1, 0.5],
     );
-    const touched = new Set<string>();
+    const committed: StoredEvent[] = [];
     let k = 0;
     const results = items.map((i) => {
-      if (!i.event) return true;
-      const ok = inserted[k++] === true;
-      if (ok) {
-        this.deps.bus.emit("event.accepted", i.event);
-        if (i.event.visitId) touched.add(i.event.visitId);
+      if (!i.event) return 0;
+      const seq = seqs[k++] ?? null;
+      if (seq !== null) {
+        const stored = { ...i.event, seq };
+        committed.push(stored);
+        this.deps.bus.emit("event.accepted", stored);
       }
-      return ok;
+      return seq;
     });
-    if (touched.size > 0) this.scheduleProjection(touched);
+    // Projection runs after the commit, in the visit service's own pump: PUBACKs never wait for it.
+    this.deps.visits.committed(committed);
     return results;
-  }
-
-  /** Projections run after the commit, one batch at a time, so PUBACKs never wait for them. */
-  private scheduleProjection(visitIds: Set<string>): void {
-    this.projection = this.projection
-      .then(() => this.deps.visits.refresh(visitIds))
-      .then((updates) => {
-        for (const u of updates) this.deps.bus.emit("visit.updated", u);
-      })
-      .catch((e: unknown) =>
-        this.deps.log.error({ err: e }, "projection failed; views will be rebuilt from the event log"),
-      );
   }
 
   /** Resolves when all accepted events are committed and projected. */
   async settle(): Promise<void> {
     await this.committer.drain();
-    await this.projection;
+    await this.deps.visits.idle();
   }
 }
 

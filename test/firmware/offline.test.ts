@@ -82,7 +82,7 @@ describe("devices keep working while the hub is down", { timeout: 90_000 }, () =
     await eventually(() => rig.kiosk.link.queue.length === 0 && badge.queue.length === 0, 15_000);
     await hub.ctx.ingest.settle();
     const view = await eventually(async () => {
-      const v = await hub.ctx.store.getView("V1");
+      const v = await hub.ctx.visits.view("V1");
       return v && v.timeline.length === 3 ? v : undefined;
     }, 10_000);
     expect(view.timeline.map((e) => [e.type, e.ref.device, e.ref.counter])).toEqual([

@@ -47,7 +47,7 @@ describe("the site simulator", { timeout: 120_000 }, () => {
 
   it("the badge that was out of range delivered its backlog in order, classified by its own time", async () => {
     const r = summary.results.find((x) => x.scenario.includes("out of range"));
-    const view = await hub.ctx.store.getView(r?.visitId ?? "");
+    const view = await hub.ctx.visits.view(r?.visitId ?? "");
     const badgeEntries = view?.timeline.filter((e) => e.source.kind === "badge") ?? [];
     expect(badgeEntries.map((e) => e.type)).toEqual([
       "arrival",

@@ -30,7 +30,8 @@ export async function spawnHub(args: string[], env: Record<string, string> = {})
   const ready = await new Promise<{ mqttPort: number; httpPort: number }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`hub did not start:\n${out}`)), 20_000);
     const check = () => {
-      const line = out.split("\n").find((l) => l.includes('"hub listening"'));
+      // "hub ready" comes after the first-start token is printed: both are in `out` by then.
+      const line = out.split("\n").find((l) => l.includes('"hub ready"'));
       if (line) {
         clearTimeout(timer);
         const j = JSON.parse(line) as { mqttPort: number; httpPort: number };

@@ -47,14 +47,25 @@ describe("SQLite store", () => {
       hubTime: 1,
       clockOffsetMs: 0,
       visitId: "V1",
+      subject: "E1",
     };
-    expect(await s.commitEvents([e, e, { ...e, event: { ...e.event, counter: 2 } }], [])).toEqual([
-      true,
-      false,
-      true,
-    ]);
+    // The store is what dedupes: a second copy of (device, counter) gets no seq.
+    const seqs = await s.commitEvents([e, e, { ...e, event: { ...e.event, counter: 2 } }], []);
+    expect(seqs[1]).toBeNull();
+    expect(seqs[0]).toBe(1);
+    expect(seqs[2]).toBeGreaterThan(1);
     expect(await s.eventsOfVisit("V1")).toHaveLength(2);
-    expect(await s.staleVisitIds()).toEqual(["V1"]);
+    expect((await s.eventsOfSubject("E1", 0, 1)).map((x) => x.event.counter)).toEqual([1]);
+    expect(await s.lastTimeOfSubject("E1", 10)).toBe(e.event.time);
+    expect(await s.projectionWatermark()).toBe(0);
+    await s.saveProjection({
+      views: [],
+      attribution: [{ device: "b", counter: 2, visitId: null }],
+      watermark: seqs[2] ?? 0,
+    });
+    expect(await s.projectionWatermark()).toBe(seqs[2]);
+    expect((await s.eventsOfVisit("V1")).map((x) => x.event.counter)).toEqual([1]);
+    expect((await s.eventsAfter(1, 10)).map((x) => [x.seq, x.visitId])).toEqual([[seqs[2], null]]);
     expect(
       await s.insertVisits([{ id: "V1", siteId: "S1", engineerId: "E1", window: { from: 0, to: 1 } }]),
     ).toEqual([false]);

@@ -95,7 +95,7 @@ describe("one whole visit through MQTT", () => {
       ev("badge-1", now + 33 * MIN, { type: "departure", source: "ble" }),
     ]);
     const view = await eventually(async () => {
-      const v = await hub.ctx.store.getView("V1");
+      const v = await hub.ctx.visits.view("V1");
       return v?.state === "departed" ? v : undefined;
     });
     expect(view.complete).toBe(true);
@@ -117,7 +117,7 @@ describe("one whole visit through MQTT", () => {
   it("departure before clean-up gives departed_without_cleanup and buzzes that badge", async () => {
     await play([...firstSteps(), ev("badge-1", now + 33 * MIN, { type: "departure", source: "ble" })]);
     const view = await eventually(async () => {
-      const v = await hub.ctx.store.getView("V1");
+      const v = await hub.ctx.visits.view("V1");
       return v?.state === "departed" ? v : undefined;
     });
     expect(view.violations.map((v) => v.kind)).toEqual(["departed_without_cleanup"]);

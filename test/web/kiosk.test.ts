@@ -28,7 +28,7 @@ describe("customer kiosk screen in Chromium", { timeout: 60_000 }, () => {
   let counter = 0;
   const engineer = (body: Record<string, unknown>) =>
     send(badge, { v: 1, device: "badge-1", counter: ++counter, time: Date.now(), ...body } as DeviceEvent);
-  const view = () => hub.ctx.store.getView("V1");
+  const view = () => hub.ctx.visits.view("V1");
 
   beforeAll(async () => {
     dir = tempDir();

@@ -4,13 +4,13 @@
  */
 import type { CommandOf } from "../../../protocol/index.js";
 import type { Engineer } from "../model.js";
-import type { VisitView } from "../visit/types.js";
+import type { VisitSummary } from "../visit/types.js";
 
 export type DisplayCommand = CommandOf<"display">;
 
 const clip = (s: string) => (s.length > 16 ? `${s.slice(0, 15)}.` : s);
 
-export function arrivalText(view: VisitView): string {
+export function arrivalText(view: VisitSummary): string {
   const v = view.arrival?.verdict;
   if (!v) return "";
   if (v.class === "on_time") return "On time";
@@ -18,7 +18,7 @@ export function arrivalText(view: VisitView): string {
 }
 
 /** The prompt for the visit's current step, or undefined when the kiosk has nothing new to show. */
-export function kioskPrompt(view: VisitView, engineer: Engineer, now: number): DisplayCommand | undefined {
+export function kioskPrompt(view: VisitSummary, engineer: Engineer, now: number): DisplayCommand | undefined {
   const base = {
     v: 1 as const,
     type: "display" as const,

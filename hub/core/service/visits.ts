@@ -1,33 +1,103 @@
 /**
- * Applies committed events to visit projections, through the store port. Knows no transport:
- * the hub turns the returned updates into MQTT status, device commands and the live stream.
+ * The visits' projections, kept up to date as events are committed. Knows no transport: it reads
+ * and writes through the store port, and hands the hub `VisitUpdate`s to announce.
+ *
+ * - **Attribution is a function of facts.** An event belongs to the visit it names, or else to the
+ *   visit `routeEvent` picks among its engineer's (or kiosk site's) plans with their state *as of the
+ *   event's effective time*. An engineer's events that arrive in time order are routed on the spot;
+ *   one that is older than what was already projected (a late backlog), or a new plan, makes the
+ *   service sweep that engineer's events again from that time, which moves events between visits
+ *   when the facts say so. The answer equals `attribute()` over all the facts, whatever the
+ *   delivery order.
+ * - **Bounded cost.** Each active visit lives in memory (`LiveVisit`): an in-order event costs one
+ *   fold step, not a re-fold of the visit's history; views are stored without their timeline.
+ *   Time-driven rules run only for the visits whose deadline falls due (`DeadlineQueue`).
+ * - **One projection at a time.** Commits hand their events to `committed()`; a single pump
+ *   projects them in commit order and stores views, attribution and the watermark in one
+ *   transaction. After a crash, `start()` projects what was committed beyond the watermark.
  */
-import type { DeviceEvent } from "../../../protocol/index.js";
 import type { Engineer, Site, VisitPlan } from "../model.js";
-import type { Clock, DeviceRecord, Store } from "../ports.js";
+import type { Attribution, Clock, Store, StoredEvent } from "../ports.js";
 import { diffViews, type VisitChange } from "../visit/changes.js";
-import { emptyView, projectVisit } from "../visit/project.js";
-import type { VisitContext, VisitView } from "../visit/types.js";
-import { type Candidate, MATCH_SLACK_MS, pickVisit } from "./resolve.js";
+import { compareForRules, effectiveTime, refKey } from "../visit/order.js";
+import { emptySummary, judge, nextDeadline, projectVisit } from "../visit/project.js";
+import type { VisitContext, VisitSummary, VisitView } from "../visit/types.js";
+import { DeadlineQueue } from "./deadlines.js";
+import { LiveVisit } from "./live-visit.js";
+import { MATCH_SLACK_MS, routeEvent } from "./resolve.js";
 
 export interface VisitUpdate {
   plan: VisitPlan;
   site: Site;
   engineer: Engineer;
-  view: VisitView;
+  view: VisitSummary;
   changes: VisitChange[];
+  /** How many of the visit's events came from the site's kiosk. */
+  kioskActions: number;
 }
 
 export interface VisitServiceDeps {
   store: Store;
   clock: Clock;
   lateDataThresholdMs?: number;
+  /** The most events one visit takes (beyond it, `admit` refuses). Default 10,000. */
+  maxEventsPerVisit?: number;
+  /** Events held in memory across visits; beyond it the least recently used visits are dropped. */
+  maxLiveRecords?: number;
+  /** Receives every batch of updates, in order (the hub puts them on its bus). */
+  onUpdates?: (updates: VisitUpdate[]) => void;
+  onError?: (e: unknown) => void;
 }
 
+type Job =
+  | { kind: "events"; events: StoredEvent[] }
+  | { kind: "plans"; plans: VisitPlan[] }
+  | { kind: "due" }
+  | { kind: "recover" };
+
 const DAY = 86_400_000;
+const RECOVER_CHUNK = 5000;
+
+/** What one projection step changed, written together. */
+class Step {
+  readonly touched = new Map<string, LiveVisit>();
+  readonly moves = new Map<string, Attribution>();
+  /** Sites whose visits changed, from when: their kiosk-only events are routed again from then. */
+  readonly sites = new Map<string, number>();
+
+  siteFrom(siteId: string, t: number): void {
+    this.sites.set(siteId, Math.min(this.sites.get(siteId) ?? t, t));
+  }
+
+  touch(live: LiveVisit): void {
+    this.touched.set(live.plan.id, live);
+  }
+  /** `e` belongs to `visitId` (a copy read again from the store may not know this step's moves yet). */
+  move(e: StoredEvent, visitId: string | null): void {
+    const k = refKey(e);
+    if (e.visitId === visitId && !this.moves.has(k)) return;
+    e.visitId = visitId;
+    this.moves.set(k, { device: e.event.device, counter: e.event.counter, visitId });
+  }
+}
 
 export class VisitService {
-  constructor(private readonly deps: VisitServiceDeps) {}
+  private readonly live = new Map<string, LiveVisit>();
+  private readonly frontier = new Map<string, number>();
+  private readonly lastVisitOf = new Map<string, string>();
+  private readonly deadlines = new DeadlineQueue();
+  private queue: Job[] = [];
+  private pumping: Promise<void> | null = null;
+  private stopped = false;
+  /** Every event with seq ≤ horizon is projected. */
+  private horizon = 0;
+  private readonly maxPerVisit: number;
+  private readonly maxLive: number;
+
+  constructor(private readonly deps: VisitServiceDeps) {
+    this.maxPerVisit = deps.maxEventsPerVisit ?? 10_000;
+    this.maxLive = deps.maxLiveRecords ?? 200_000;
+  }
 
   async context(plan: VisitPlan): Promise<VisitContext | undefined> {
     const [site, engineer] = await Promise.all([
@@ -40,63 +110,459 @@ export class VisitService {
     return ctx;
   }
 
-  /** The visit an event belongs to, or null when none matches (the event is kept, unattributed). */
-  async resolve(event: DeviceEvent, device: DeviceRecord, t: number): Promise<string | null> {
-    const { store } = this.deps;
-    let engineerId: string | null = device.kind === "badge" ? device.engineerId : null;
-    if (device.kind === "kiosk") {
-      if (event.type === "checkin_request")
-        engineerId = (await store.findBadge({ rfidTag: event.tag }))?.engineerId ?? null;
-      if (event.type === "checkin_confirmed") engineerId = event.engineer;
-    }
-    if (event.visit !== undefined) {
-      const plan = await store.getVisit(event.visit);
-      return plan ? plan.id : null;
-    }
-    const query = { from: t - MATCH_SLACK_MS, to: t + MATCH_SLACK_MS };
-    const plans = await store.listVisits({
-      ...query,
-      ...(engineerId !== null ? { engineerId } : {}),
-      ...(device.kind === "kiosk" && device.siteId !== null ? { siteId: device.siteId } : {}),
-    });
-    if (engineerId === null && device.kind !== "kiosk") return null;
-    const candidates: Candidate[] = await Promise.all(
-      plans.map(async (plan) => ({ plan, view: await store.getView(plan.id) })),
-    );
-    return pickVisit(event, t, candidates)?.id ?? null;
+  // ---- the write side ----
+
+  /** Projects what was committed but not projected (after a crash), then judges every open visit. */
+  async start(): Promise<void> {
+    this.horizon = await this.deps.store.projectionWatermark();
+    this.enqueue({ kind: "recover" });
+    await this.idle();
   }
 
-  /** Re-projects the given visits from their stored events; persists views; returns what changed. */
-  async refresh(visitIds: Iterable<string>): Promise<VisitUpdate[]> {
+  /** Events just committed (with their seq), in commit order. */
+  committed(events: StoredEvent[]): void {
+    if (events.length > 0) this.enqueue({ kind: "events", events });
+  }
+
+  /** Plans created, rescheduled or changed: their engineers' events are attributed again around them. */
+  plansChanged(plans: VisitPlan[]): void {
+    if (plans.length > 0) this.enqueue({ kind: "plans", plans });
+  }
+
+  /** Time-driven rules for the visits whose deadline has come (the hub calls this on a timer). */
+  tick(): void {
+    if (!this.queue.some((j) => j.kind === "due")) this.enqueue({ kind: "due" });
+  }
+
+  /** Site or engineer data changed: visits in memory are read again with it. */
+  contextChanged(): void {
+    this.live.clear();
+  }
+
+  /** Finishes the job at hand and takes no more (the store is about to close). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.queue = [];
+    await this.idle();
+  }
+
+  /** Resolves when everything handed over so far is projected. */
+  async idle(): Promise<void> {
+    while (this.pumping) await this.pumping;
+  }
+
+  /** Events waiting to be projected (back-pressure reads this). */
+  get backlog(): number {
+    let n = 0;
+    for (const j of this.queue) if (j.kind === "events") n += j.events.length;
+    return n;
+  }
+
+  /**
+   * Refuses an event for a visit that already holds `maxEventsPerVisit` events: the visit it names,
+   * or the one the engineer's latest event went to. Returns the reason, or undefined to accept.
+   */
+  admit(subject: string | null, visit: string | undefined): string | undefined {
+    const id = visit ?? (subject === null ? undefined : this.lastVisitOf.get(subject));
+    const live = id === undefined ? undefined : this.live.get(id);
+    if (live && live.size >= this.maxPerVisit)
+      return `visit ${id} already holds ${live.size} events, the most one visit takes`;
+    return undefined;
+  }
+
+  private enqueue(job: Job): void {
+    if (this.stopped) return;
+    const last = this.queue[this.queue.length - 1];
+    if (job.kind === "events" && last?.kind === "events") last.events.push(...job.events);
+    else this.queue.push(job);
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.pumping) return;
+    this.pumping = (async () => {
+      for (let job = this.queue.shift(); job && !this.stopped; job = this.queue.shift()) {
+        try {
+          const updates = await this.run(job);
+          if (updates.length > 0) this.deps.onUpdates?.(updates);
+        } catch (e) {
+          // Memory may be ahead of the store now: drop it and project again from the watermark.
+          this.deps.onError?.(e);
+          if (this.stopped) break;
+          this.live.clear();
+          this.frontier.clear();
+          this.queue = this.queue.filter((j) => j.kind !== "events");
+          this.queue.unshift({ kind: "recover" });
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      }
+    })().finally(() => {
+      this.pumping = null;
+    });
+  }
+
+  private async run(job: Job): Promise<VisitUpdate[]> {
+    switch (job.kind) {
+      case "events":
+        return this.project(job.events);
+      case "plans":
+        return this.replan(job.plans);
+      case "due":
+        return this.runDue();
+      case "recover":
+        return this.recover();
+    }
+  }
+
+  private async recover(): Promise<VisitUpdate[]> {
+    const { store } = this.deps;
+    this.horizon = await store.projectionWatermark();
+    const out: VisitUpdate[] = [];
+    for (;;) {
+      const events = await store.eventsAfter(this.horizon, RECOVER_CHUNK);
+      if (events.length === 0) break;
+      out.push(...(await this.project(events)));
+    }
+    out.push(...(await this.judgeOpen()));
+    return out;
+  }
+
+  private async project(events: StoredEvent[]): Promise<VisitUpdate[]> {
+    const step = new Step();
+    let minSeq = Number.POSITIVE_INFINITY;
+    let maxSeq = this.horizon;
+    for (const e of events) {
+      minSeq = Math.min(minSeq, e.seq ?? 0);
+      maxSeq = Math.max(maxSeq, e.seq ?? 0);
+    }
+    const bySubject = new Map<string, StoredEvent[]>();
+    for (const e of events) {
+      if (e.event.type === "heartbeat") continue;
+      if (e.subject !== null) {
+        const list = bySubject.get(e.subject);
+        if (list) list.push(e);
+        else bySubject.set(e.subject, [e]);
+      } else if (e.source.kind === "kiosk") step.siteFrom(e.source.siteId, effectiveTime(e));
+      // An event about nobody, from no kiosk, has nothing to be routed by: it stays unattributed.
+    }
+    for (const [subject, list] of bySubject) {
+      list.sort(compareForRules);
+      const first = list[0] as StoredEvent;
+      const last = list[list.length - 1] as StoredEvent;
+      const front = await this.frontierOf(subject, minSeq - 1);
+      if (front === null || effectiveTime(first) > front) {
+        for (const e of list) await this.routeInOrder(e, maxSeq, step);
+      } else {
+        await this.resweep(subject, effectiveTime(first), maxSeq, step);
+      }
+      this.frontier.set(subject, Math.max(front ?? Number.NEGATIVE_INFINITY, effectiveTime(last)));
+    }
+    await this.rerouteSites(step, maxSeq);
+    return this.finish(step, maxSeq);
+  }
+
+  private async frontierOf(subject: string, maxSeq: number): Promise<number | null> {
+    if (this.frontier.has(subject)) return this.frontier.get(subject) ?? null;
+    return this.deps.store.lastTimeOfSubject(subject, maxSeq);
+  }
+
+  /** The plans `e` may belong to: its subject's around [from, to] and the visit it names. */
+  private async plansFor(
+    subject: string | null,
+    siteId: string | null,
+    from: number,
+    to: number,
+    extra: Iterable<string>,
+  ): Promise<Map<string, VisitPlan>> {
+    const { store } = this.deps;
+    const plans = new Map<string, VisitPlan>();
+    if (subject !== null || siteId !== null) {
+      // listVisits' `to` is exclusive; the slack is inclusive.
+      const list = await store.listVisits({
+        from: from - MATCH_SLACK_MS,
+        to: to + MATCH_SLACK_MS + 1,
+        ...(subject !== null ? { engineerId: subject } : {}),
+        ...(siteId !== null ? { siteId } : {}),
+      });
+      for (const p of list) plans.set(p.id, p);
+    }
+    for (const id of extra) {
+      if (plans.has(id)) continue;
+      const p = await store.getVisit(id);
+      if (p) plans.set(id, p);
+    }
+    return plans;
+  }
+
+  /** Routes an event later than every projected event of its engineer: the states now are as of it. */
+  private async routeInOrder(e: StoredEvent, maxSeq: number, step: Step): Promise<void> {
+    const t = effectiveTime(e);
+    const plans = await this.plansFor(
+      e.subject,
+      null,
+      t,
+      t,
+      e.event.visit === undefined ? [] : [e.event.visit],
+    );
+    await this.place(e, plans, maxSeq, step);
+  }
+
+  private async place(
+    e: StoredEvent,
+    plans: Map<string, VisitPlan>,
+    maxSeq: number,
+    step: Step,
+  ): Promise<void> {
+    const lives = await this.livesOf(plans.values(), maxSeq);
+    const target = routeEvent(e, plans, (id) => lives.get(id)?.state);
+    const live = target === null ? undefined : lives.get(target);
+    if (target !== null && e.subject !== null) this.lastVisitOf.set(e.subject, target);
+    if (live) {
+      if (live.add(e)) {
+        step.touch(live);
+        step.siteFrom(live.plan.siteId, effectiveTime(e));
+      }
+      step.move(e, target);
+    } else step.move(e, null);
+  }
+
+  /**
+   * Routes a site's kiosk-only events (no engineer, no existing visit named) from `step.sites`' time
+   * on, each against the site's visits as they stood at its time. They never move an arrival or a
+   * departure, so routing them changes no other event's routing.
+   */
+  private async rerouteSites(step: Step, maxSeq: number): Promise<void> {
+    for (const [siteId, from] of step.sites) {
+      const events = (await this.deps.store.eventsOfSite(siteId, from, maxSeq)).filter(
+        (e) => e.event.type !== "heartbeat",
+      );
+      if (events.length === 0) continue;
+      events.sort(compareForRules);
+      const extra = new Set<string>();
+      for (const e of events) {
+        if (e.event.visit !== undefined) extra.add(e.event.visit);
+        if (e.visitId !== null) extra.add(e.visitId);
+      }
+      const last = events[events.length - 1] as StoredEvent;
+      const plans = await this.plansFor(null, siteId, from, effectiveTime(last), extra);
+      const lives = await this.livesOf(plans.values(), maxSeq);
+      const states = new Map([...lives].map(([id, live]) => [id, live.statesAt(events)]));
+      const keys = new Set(events.map(refKey));
+      const adds = new Map<LiveVisit, StoredEvent[]>();
+      events.forEach((e, i) => {
+        const target = routeEvent(e, plans, (id) => states.get(id)?.[i]);
+        const into = target === null ? undefined : lives.get(target);
+        if (into) adds.set(into, [...(adds.get(into) ?? []), e]);
+        step.move(e, into ? target : null);
+      });
+      for (const live of lives.values()) {
+        const had = new Set(live.records.filter((r) => keys.has(refKey(r))).map(refKey));
+        const add = adds.get(live) ?? [];
+        if (had.size === add.length && add.every((r) => had.has(refKey(r)))) continue;
+        live.replace(keys, add);
+        step.touch(live);
+      }
+    }
+  }
+
+  /**
+   * Attributes the engineer's events from `fromTime` on again, in rule order, each against its
+   * candidates' states as of it; visits gain and lose events as the facts say.
+   */
+  private async resweep(subject: string, fromTime: number, maxSeq: number, step: Step): Promise<void> {
+    const stream = (await this.deps.store.eventsOfSubject(subject, fromTime, maxSeq)).filter(
+      (e) => e.event.type !== "heartbeat",
+    );
+    if (stream.length === 0) return;
+    stream.sort(compareForRules);
+    const last = stream[stream.length - 1] as StoredEvent;
+    const extra = new Set<string>();
+    for (const e of stream) {
+      if (e.event.visit !== undefined) extra.add(e.event.visit);
+      if (e.visitId !== null) extra.add(e.visitId);
+    }
+    const plans = await this.plansFor(subject, null, fromTime, effectiveTime(last), extra);
+    const lives = await this.livesOf(plans.values(), maxSeq);
+    // The in-memory copy of each stream event is the one to keep (it may be this step's).
+    const streamKeys = new Set(stream.map(refKey));
+    const items: Array<{ r: StoredEvent; live?: LiveVisit }> = [];
+    const before = new Map<LiveVisit, Set<string>>();
+    for (const live of lives.values()) {
+      before.set(live, live.keySet());
+      for (const r of live.records) if (!streamKeys.has(refKey(r))) items.push({ r, live });
+      live.clear();
+    }
+    for (const r of stream) items.push({ r });
+    items.sort((a, b) => compareForRules(a.r, b.r));
+    for (const { r, live } of items) {
+      if (live) {
+        live.add(r);
+        continue;
+      }
+      const target = routeEvent(r, plans, (id) => lives.get(id)?.state);
+      const into = target === null ? undefined : lives.get(target);
+      into?.add(r);
+      step.move(r, into ? target : null);
+    }
+    for (const [live, keys] of before) {
+      const now = live.keySet();
+      if (now.size !== keys.size || [...now].some((k) => !keys.has(k))) {
+        step.touch(live);
+        step.siteFrom(live.plan.siteId, fromTime);
+      }
+    }
+    const lastTarget = last.visitId;
+    if (lastTarget !== null) this.lastVisitOf.set(subject, lastTarget);
+  }
+
+  /** `plans` may hold a visit's old and new plan (a reschedule): both windows are swept again. */
+  private async replan(plans: VisitPlan[]): Promise<VisitUpdate[]> {
+    const step = new Step();
+    const earliest = new Map<string, number>();
+    const current = new Map<string, VisitPlan>();
+    for (const p of plans) {
+      const t = p.window.from - MATCH_SLACK_MS;
+      earliest.set(p.engineerId, Math.min(earliest.get(p.engineerId) ?? t, t));
+      step.siteFrom(p.siteId, t);
+      current.set(p.id, p);
+    }
+    for (const id of current.keys()) {
+      this.live.delete(id);
+      const live = await this.liveOf(id, this.horizon);
+      if (live) step.touch(live);
+    }
+    for (const [engineerId, from] of earliest) await this.resweep(engineerId, from, this.horizon, step);
+    await this.rerouteSites(step, this.horizon);
+    return this.finish(step, null);
+  }
+
+  private async runDue(): Promise<VisitUpdate[]> {
+    const now = this.deps.clock.now();
+    const step = new Step();
+    for (const id of this.deadlines.popDue(now)) {
+      const live = await this.liveOf(id, this.horizon);
+      if (live) step.touch(live);
+    }
+    return (await this.finish(step, null)).filter((u) => u.changes.length > 0);
+  }
+
+  /** At start: every visit still open is judged at now (a deadline may have passed while down). */
+  private async judgeOpen(): Promise<VisitUpdate[]> {
     const { store, clock } = this.deps;
     const now = clock.now();
-    const updates: VisitUpdate[] = [];
-    for (const id of new Set(visitIds)) {
-      const plan = await store.getVisit(id);
-      const ctx = plan && (await this.context(plan));
-      if (!plan || !ctx) continue;
-      const before = (await store.getView(id)) ?? emptyView(ctx);
-      const view = projectVisit(ctx, await store.eventsOfVisit(id), now);
-      updates.push({ plan, site: ctx.site, engineer: ctx.engineer, view, changes: diffViews(before, view) });
+    const step = new Step();
+    for (const plan of await store.listVisits({ from: now - DAY })) {
+      const ctx = await this.context(plan);
+      if (!ctx) continue;
+      const stored = await store.getView(plan.id);
+      const base = stored ?? emptySummary(ctx);
+      const judged = judge(base, ctx, now);
+      if (!stored || judged.state !== stored.state || diffViews(stored, judged).length > 0) {
+        const live = await this.liveOf(plan.id, this.horizon, plan);
+        if (live) step.touch(live);
+      } else this.deadlines.schedule(plan.id, nextDeadline(base, ctx, now));
     }
-    if (updates.length > 0) await store.putViews(updates.map((u) => ({ view: u.view, projectedAt: now })));
+    return (await this.finish(step, null)).filter((u) => u.changes.length > 0);
+  }
+
+  private async finish(step: Step, watermark: number | null): Promise<VisitUpdate[]> {
+    const now = this.deps.clock.now();
+    const updates: VisitUpdate[] = [];
+    for (const live of step.touched.values()) {
+      const view = judge(live.state, live.ctx, now);
+      updates.push({
+        plan: live.plan,
+        site: live.ctx.site,
+        engineer: live.ctx.engineer,
+        view,
+        changes: diffViews(live.published, view),
+        kioskActions: live.kioskActions,
+      });
+      this.deadlines.schedule(live.plan.id, nextDeadline(live.state, live.ctx, now));
+    }
+    if (updates.length > 0 || step.moves.size > 0 || (watermark !== null && watermark > this.horizon)) {
+      await this.deps.store.saveProjection({
+        views: updates.map((u) => ({ view: u.view, projectedAt: now })),
+        attribution: [...step.moves.values()],
+        watermark: watermark !== null && watermark > this.horizon ? watermark : null,
+      });
+    }
+    for (const u of updates) {
+      const live = this.live.get(u.plan.id);
+      if (live) live.published = u.view;
+    }
+    if (watermark !== null) this.horizon = Math.max(this.horizon, watermark);
+    this.evict();
     return updates;
   }
 
-  /** Time-driven rules (no-show, not-on-site warning): re-judges open visits around now. */
-  async tick(): Promise<VisitUpdate[]> {
-    const now = this.deps.clock.now();
-    const plans = await this.deps.store.listVisits({ from: now - DAY, to: now + DAY });
-    const open: string[] = [];
+  private async livesOf(plans: Iterable<VisitPlan>, maxSeq: number): Promise<Map<string, LiveVisit>> {
+    const out = new Map<string, LiveVisit>();
     for (const p of plans) {
-      const view = await this.deps.store.getView(p.id);
-      if (!view?.departure) open.push(p.id);
+      const live = await this.liveOf(p.id, maxSeq, p);
+      if (live) out.set(p.id, live);
     }
-    return (await this.refresh(open)).filter((u) => u.changes.length > 0);
+    return out;
   }
 
-  /** After a crash between commit and projection: bring every stale view up to date. */
-  async rebuildStale(): Promise<VisitUpdate[]> {
-    return this.refresh(await this.deps.store.staleVisitIds());
+  /** The visit in memory, loaded from the store (events with seq ≤ maxSeq) if it is not. */
+  private async liveOf(id: string, maxSeq: number, known?: VisitPlan): Promise<LiveVisit | undefined> {
+    const cached = this.live.get(id);
+    if (cached) {
+      this.live.delete(id);
+      this.live.set(id, cached);
+      return cached;
+    }
+    const { store, clock } = this.deps;
+    const plan = known ?? (await store.getVisit(id));
+    const ctx = plan && (await this.context(plan));
+    if (!plan || !ctx) return undefined;
+    const published = (await store.getView(id)) ?? judge(emptySummary(ctx), ctx, clock.now());
+    const live = new LiveVisit(plan, ctx, published);
+    const records = await store.eventsOfVisit(id, maxSeq);
+    records.sort(compareForRules);
+    for (const r of records) live.add(r);
+    this.live.set(id, live);
+    return live;
+  }
+
+  private evict(): void {
+    let total = 0;
+    for (const l of this.live.values()) total += l.size;
+    for (const [id, l] of this.live) {
+      if (total <= this.maxLive || this.live.size <= 1) break;
+      this.live.delete(id);
+      total -= l.size;
+    }
+  }
+
+  // ---- the read side ----
+
+  private async planOf(p: VisitPlan | string): Promise<VisitPlan | undefined> {
+    return typeof p === "string" ? (this.live.get(p)?.plan ?? (await this.deps.store.getVisit(p))) : p;
+  }
+
+  /** The visit's summary judged at now (no timeline): what lists and status show. */
+  async summary(planOrId: VisitPlan | string): Promise<VisitSummary | undefined> {
+    const plan = await this.planOf(planOrId);
+    if (!plan) return undefined;
+    const now = this.deps.clock.now();
+    const live = this.live.get(plan.id);
+    if (live) return judge(live.state, live.ctx, now);
+    const ctx = await this.context(plan);
+    if (!ctx) return undefined;
+    return judge((await this.deps.store.getView(plan.id)) ?? emptySummary(ctx), ctx, now);
+  }
+
+  /** The whole view with its timeline (each event with the rules' verdict), judged at now. */
+  async view(planOrId: VisitPlan | string): Promise<VisitView | undefined> {
+    const plan = await this.planOf(planOrId);
+    if (!plan) return undefined;
+    const now = this.deps.clock.now();
+    const live = this.live.get(plan.id);
+    if (live) return projectVisit(live.ctx, live.records, now);
+    const ctx = await this.context(plan);
+    if (!ctx) return undefined;
+    return projectVisit(ctx, await this.deps.store.eventsOfVisit(plan.id, this.horizon), now);
   }
 }

@@ -1,5 +1,5 @@
 import type { SignalPattern } from "../../../protocol/index.js";
-import type { SosAlarm, Violation, VisitState, VisitView, Warning } from "./types.js";
+import type { SosAlarm, Violation, VisitState, VisitSummary, Warning } from "./types.js";
 
 /** What became true between two projections of a visit: what the hub announces and acts on. */
 export type VisitChange =
@@ -12,7 +12,7 @@ export type VisitChange =
 const violationKey = (v: Violation) => `${v.kind}@${v.at}`;
 const alarmKey = (a: SosAlarm) => `${a.at}:${a.evidence.map((e) => `${e.device}#${e.counter}`).join(",")}`;
 
-export function diffViews(before: VisitView, after: VisitView): VisitChange[] {
+export function diffViews(before: VisitSummary, after: VisitSummary): VisitChange[] {
   const changes: VisitChange[] = [];
   if (before.state !== after.state) changes.push({ kind: "state", from: before.state, to: after.state });
   const known = new Set(before.violations.map(violationKey));

@@ -32,8 +32,8 @@ export function compareForRules(a: RecordedEvent, b: RecordedEvent): number {
 }
 
 /** Keeps the first delivery of each (device, counter); later copies change nothing. */
-export function dedupe(records: readonly RecordedEvent[]): RecordedEvent[] {
-  const byKey = new Map<string, RecordedEvent>();
+export function dedupe<T extends RecordedEvent>(records: readonly T[]): T[] {
+  const byKey = new Map<string, T>();
   for (const r of records) {
     const k = refKey(r);
     const prev = byKey.get(k);

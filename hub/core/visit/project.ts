@@ -17,10 +17,11 @@ import type {
   TimelineEntry,
   Violation,
   VisitContext,
+  VisitSummary,
   VisitView,
 } from "./types.js";
 
-type Verdict = { status: EntryStatus; reason?: string };
+export type Verdict = { status: EntryStatus; reason?: string };
 const applied: Verdict = { status: "applied" };
 const rejected = (reason: string): Verdict => ({ status: "rejected", reason });
 const redundant = (reason: string): Verdict => ({ status: "redundant", reason });
@@ -33,6 +34,10 @@ const CUSTOMER_EVENTS: ReadonlySet<EventType> = new Set([
 ]);
 
 export function emptyView(ctx: VisitContext): VisitView {
+  return { ...emptySummary(ctx), timeline: [] };
+}
+
+export function emptySummary(ctx: VisitContext): VisitSummary {
   const { plan, site } = ctx;
   return {
     visitId: plan.id,
@@ -66,15 +71,15 @@ export function emptyView(ctx: VisitContext): VisitView {
     alarms: [],
     warnings: [],
     followUp: null,
-    timeline: [],
   };
 }
 
+/** The whole projection, timeline included: `records` in any order, duplicates allowed. */
 export function projectVisit(ctx: VisitContext, records: readonly RecordedEvent[], now: number): VisitView {
-  const view = emptyView(ctx);
   const unique = dedupe(records).sort(compareForRules);
   const late = lateDataKeys(unique, ctx.lateDataThresholdMs ?? 60_000);
-  const fold = new VisitFold(ctx, view);
+  const fold = new VisitFold(ctx);
+  const timeline: TimelineEntry[] = [];
   for (const r of unique) {
     const verdict = fold.apply(r);
     const entry: TimelineEntry = {
@@ -88,20 +93,68 @@ export function projectVisit(ctx: VisitContext, records: readonly RecordedEvent[
       lateData: late.has(refKey(r)),
     };
     if (verdict.reason !== undefined) entry.reason = verdict.reason;
-    view.timeline.push(entry);
+    timeline.push(entry);
   }
-  fold.finish(now);
-  return view;
+  return { ...judge(fold.state, ctx, now), timeline };
 }
 
-class VisitFold {
+/**
+ * The time-driven rules, judged at `now` on a summary: no-show once the window closes without an
+ * arrival; the not-on-site warning `atRiskMinutes` before it closes. Pure and idempotent: what an
+ * earlier judgement added is taken out first, so a stored summary can be judged again later. The
+ * result is a copy: later folding never changes it.
+ */
+export function judge(base: VisitSummary, ctx: VisitContext, now: number): VisitSummary {
+  const v = structuredClone(base);
+  v.violations = v.violations.filter((x) => x.kind !== "no_show");
+  v.warnings = v.warnings.filter((w) => w.kind !== "not_on_site");
+  if (v.state === "no_show") v.state = "scheduled";
+  const { window } = ctx.plan;
+  const atRiskAt = window.to - ctx.site.atRiskMinutes * 60_000;
+  if (v.arrival === null) {
+    if (now >= window.to) {
+      v.state = "no_show";
+      v.violations.push({
+        kind: "no_show",
+        at: window.to,
+        evidence: v.advanceNotice ? [v.advanceNotice.evidence] : [],
+      });
+    } else if (v.advanceNotice === null && now >= atRiskAt) {
+      v.warnings.push({ kind: "not_on_site", at: atRiskAt, windowEndsAt: window.to });
+    }
+  }
+  v.violations.sort((a, b) => a.at - b.at || a.kind.localeCompare(b.kind));
+  return v;
+}
+
+/** When `judge` would next say something new about this summary (null: never, unless events arrive). */
+export function nextDeadline(base: VisitSummary, ctx: VisitContext, now: number): number | null {
+  if (base.arrival !== null) return null;
+  const { window } = ctx.plan;
+  const atRiskAt = window.to - ctx.site.atRiskMinutes * 60_000;
+  if (base.advanceNotice === null && now < atRiskAt) return atRiskAt;
+  return now < window.to ? window.to : null;
+}
+
+/**
+ * The rules as an incremental fold: `apply` takes the visit's records one at a time in rule order
+ * (`compareForRules`) and returns the verdict on each; `state` is the event-driven summary so far
+ * (time-driven rules are `judge`'s). Applying records out of rule order gives a different answer:
+ * callers that learn of an earlier record fold again from the start.
+ */
+export class VisitFold {
   private gearEvidence: EventRef[] = [];
   private refusedForQualification = false;
+  private readonly view: VisitSummary;
 
-  constructor(
-    private readonly ctx: VisitContext,
-    private readonly view: VisitView,
-  ) {}
+  constructor(private readonly ctx: VisitContext) {
+    this.view = emptySummary(ctx);
+  }
+
+  /** The summary so far; it changes as records are applied (`judge` returns a copy). */
+  get state(): VisitSummary {
+    return this.view;
+  }
 
   apply(r: RecordedEvent): Verdict {
     const sourceProblem = this.checkSource(r.event, r.source);
@@ -306,29 +359,6 @@ class VisitFold {
         v.violations.push({ kind: "departed_without_completion", at, evidence: [ref] });
     }
     return applied;
-  }
-
-  /** Time-driven rules, judged at `now`: no-show, the at-risk warning. */
-  finish(now: number): void {
-    const v = this.view;
-    const { window } = this.ctx.plan;
-    if (v.arrival === null) {
-      if (now >= window.to) {
-        v.state = "no_show";
-        v.violations.push({
-          kind: "no_show",
-          at: window.to,
-          evidence: v.advanceNotice ? [v.advanceNotice.evidence] : [],
-        });
-      } else if (v.advanceNotice === null && now >= window.to - this.ctx.site.atRiskMinutes * 60_000) {
-        v.warnings.push({
-          kind: "not_on_site",
-          at: window.to - this.ctx.site.atRiskMinutes * 60_000,
-          windowEndsAt: window.to,
-        });
-      }
-    }
-    v.violations.sort((a, b) => a.at - b.at || a.kind.localeCompare(b.kind));
   }
 }
 

@@ -93,7 +93,8 @@ export interface ServiceReport {
   at: number;
 }
 
-export interface VisitView {
+/** A visit's projection without its timeline: what lists, status and the store keep. */
+export interface VisitSummary {
   visitId: string;
   siteId: string;
   engineerId: string;
@@ -123,6 +124,10 @@ export interface VisitView {
   alarms: SosAlarm[];
   warnings: Warning[];
   followUp: { dueDate: string; reason: "unresolved" } | null;
+}
+
+/** The whole projection of a visit: the summary and every event with the rules' verdict on it. */
+export interface VisitView extends VisitSummary {
   timeline: TimelineEntry[];
 }
 

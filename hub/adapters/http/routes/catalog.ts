@@ -22,8 +22,7 @@ import {
   type VisitPlan,
 } from "../../../core/model.js";
 import { assertZone, TimeError, toSiteIso } from "../../../core/time.js";
-import { projectVisit } from "../../../core/visit/project.js";
-import type { VisitView } from "../../../core/visit/types.js";
+import type { VisitSummary, VisitView } from "../../../core/visit/types.js";
 import { STAFF } from "../auth.js";
 
 const SiteCreateSchema = Type.Composite([
@@ -62,10 +61,17 @@ type VisitQuery = { day?: string; site?: string; engineer?: string; state?: stri
 export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
   const { store, clock } = ctx;
 
+  const missing = (plan: VisitPlan) =>
+    new InputError("id", `visit ${plan.id} refers to a missing site or engineer`, 404);
   const currentView = async (plan: VisitPlan): Promise<VisitView> => {
-    const c = await ctx.visits.context(plan);
-    if (!c) throw new InputError("id", `visit ${plan.id} refers to a missing site or engineer`, 404);
-    return projectVisit(c, await store.eventsOfVisit(plan.id), clock.now());
+    const view = await ctx.visits.view(plan);
+    if (!view) throw missing(plan);
+    return view;
+  };
+  const currentSummary = async (plan: VisitPlan): Promise<VisitSummary> => {
+    const summary = await ctx.visits.summary(plan);
+    if (!summary) throw missing(plan);
+    return summary;
   };
 
   const findVisits = async (q: VisitQuery): Promise<VisitPlan[]> => {
@@ -110,6 +116,7 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
       }
       const site = defaultSite(req.body);
       await store.putSite(site);
+      ctx.visits.contextChanged();
       return reply.code(201).send(site);
     },
   );
@@ -134,11 +141,21 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
   app.get("/api/v1/engineers", { config: { roles: STAFF }, schema: { tags: ["engineers"] } }, async () =>
     store.listEngineers(),
   );
+  app.get<{ Params: { id: string } }>(
+    "/api/v1/engineers/:id",
+    { config: { roles: STAFF }, schema: { tags: ["engineers"], params: IdParams } },
+    async (req) => {
+      const engineer = await store.getEngineer(req.params.id);
+      if (!engineer) throw new InputError("id", `no engineer ${req.params.id}`, 404);
+      return engineer;
+    },
+  );
   app.post<{ Body: Engineer }>(
     "/api/v1/engineers",
     { config: { roles: ["admin"] }, schema: { tags: ["engineers"], body: EngineerSchema } },
     async (req, reply) => {
       await store.putEngineer(req.body);
+      ctx.visits.contextChanged();
       return reply.code(201).send(req.body);
     },
   );
@@ -148,7 +165,8 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
     { config: { roles: ["admin", "dispatcher"] }, schema: { tags: ["visits"], body: CreateVisitSchema } },
     async (req, reply) => {
       const plan = await createVisit(store, req.body, clock.now());
-      const view = await currentView(plan);
+      ctx.visits.plansChanged([plan]);
+      const view = await currentSummary(plan);
       return reply.code(201).send({ ...plan, state: view.state });
     },
   );
@@ -160,9 +178,8 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
       const plans = await findVisits(req.query);
       const rows = [];
       for (const plan of plans) {
-        const view = await currentView(plan);
-        if (req.query.state && view.state !== req.query.state) continue;
-        const { timeline: _t, ...summary } = view;
+        const summary = await currentSummary(plan);
+        if (req.query.state && summary.state !== req.query.state) continue;
         rows.push({ ...summary, alarmAcks: (await store.alarmAcks(plan.id)).map((a) => a.alarmAt) });
       }
       return rows;
@@ -201,6 +218,8 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
     },
     async (req) => {
       const result = await importVisitsCsv(store, req.body, clock.now());
+      const imported = await Promise.all(result.imported.map((id) => store.getVisit(id)));
+      ctx.visits.plansChanged(imported.filter((p): p is VisitPlan => p !== undefined));
       for (const e of result.errors) {
         ctx.ingest.reject({
           boundary: "csv",
@@ -217,7 +236,7 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
     "/api/v1/reports/visits.csv",
     { config: { roles: STAFF }, schema: { tags: ["reports"], querystring: VisitQuerySchema } },
     async (req, reply) => {
-      const csv = await reportCsv(store, await findVisits(req.query), currentView);
+      const csv = await reportCsv(store, await findVisits(req.query), currentSummary);
       return reply
         .type("text/csv; charset=utf-8")
         .header("content-disposition", 'attachment; filename="visits.csv"')
@@ -267,7 +286,7 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
     async (req) => {
       const plan = await store.getVisit(req.params.id);
       if (!plan) throw new InputError("id", `no visit ${req.params.id}`, 404);
-      const view = await currentView(plan);
+      const view = await currentSummary(plan);
       // Alarms a supervisor acknowledges: SOS, and a departure without clean-up sign-off.
       const alarmTimes = [
         ...view.alarms.map((a) => a.at),

@@ -9,14 +9,13 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { CLEANUP_ITEMS, EntityId } from "../../../../protocol/index.js";
 import { InputError } from "../../../admin/errors.js";
 import type { HubContext } from "../../../context.js";
-import { projectVisit } from "../../../core/visit/project.js";
-import type { VisitView } from "../../../core/visit/types.js";
+import type { VisitSummary } from "../../../core/visit/types.js";
 
 const DAY = 86_400_000;
 
 export type KioskStep = "welcome" | "checkin" | "waiting" | "completion" | "cleanup" | "thanks" | "goodbye";
 
-function stepOf(v: VisitView): KioskStep {
+function stepOf(v: VisitSummary): KioskStep {
   if (v.departure) return "goodbye";
   if (v.complete) return "thanks";
   if (v.checkin?.consent !== true) return "checkin";
@@ -36,12 +35,10 @@ export function kioskRoutes(app: FastifyInstance, ctx: HubContext): void {
   const current = async (siteId: string) => {
     const now = ctx.clock.now();
     const plans = await ctx.store.listVisits({ siteId, from: now - DAY, to: now + DAY });
-    let best: { view: VisitView; engineerId: string } | undefined;
+    let best: { view: VisitSummary; engineerId: string } | undefined;
     for (const plan of plans) {
-      const c = await ctx.visits.context(plan);
-      if (!c) continue;
-      const view = projectVisit(c, await ctx.store.eventsOfVisit(plan.id), now);
-      if (!view.arrival) continue;
+      const view = await ctx.visits.summary(plan);
+      if (!view?.arrival) continue;
       if (view.departure && now - view.departure.at > 60_000) continue;
       if (!best || view.arrival.at > (best.view.arrival?.at ?? 0))
         best = { view, engineerId: plan.engineerId };

@@ -89,4 +89,32 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX presence_site ON presence (site_id, arrived_at);
     `,
   },
+  {
+    version: 3,
+    name: "attribution by facts: event subject and effective time, projection watermark",
+    sql: `
+      ALTER TABLE events ADD COLUMN subject TEXT;
+      ALTER TABLE events ADD COLUMN eff_time INTEGER;
+      UPDATE events SET eff_time = device_time + clock_offset_ms;
+      UPDATE events SET subject = (SELECT engineer_id FROM visits WHERE visits.id = events.visit_id)
+        WHERE visit_id IS NOT NULL;
+      UPDATE events SET subject = json_extract(source, '$.engineerId')
+        WHERE subject IS NULL AND json_extract(source, '$.kind') = 'badge';
+      UPDATE events SET subject = json_extract(body, '$.engineer')
+        WHERE subject IS NULL AND type = 'checkin_confirmed';
+      UPDATE events SET subject = (SELECT engineer_id FROM devices d WHERE d.rfid_tag = json_extract(events.body, '$.tag'))
+        WHERE subject IS NULL AND type = 'checkin_request';
+      ALTER TABLE visits ADD COLUMN created_at INTEGER;
+      ALTER TABLE events ADD COLUMN site_id TEXT;
+      UPDATE events SET site_id = json_extract(source, '$.siteId') WHERE json_extract(source, '$.kind') = 'kiosk';
+      CREATE INDEX events_subject_time ON events (subject, eff_time);
+      CREATE INDEX events_site_time ON events (site_id, eff_time) WHERE subject IS NULL;
+      UPDATE views SET doc = json_remove(doc, '$.timeline');
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      INSERT INTO meta (key, value) SELECT 'projection_watermark', coalesce(
+        (SELECT min(e.seq) - 1 FROM events e LEFT JOIN views w ON w.visit_id = e.visit_id
+          WHERE e.visit_id IS NOT NULL AND e.seq > coalesce(w.last_seq, 0)),
+        (SELECT max(seq) FROM events), 0);
+    `,
+  },
 ];

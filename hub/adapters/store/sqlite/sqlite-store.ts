@@ -12,13 +12,14 @@ import type {
   DeviceRecord,
   DeviceStateUpdate,
   PresenceQuery,
+  ProjectionWrite,
   Role,
   Store,
   StoredEvent,
   StoredPresence,
   VisitQuery,
 } from "../../../core/ports.js";
-import type { VisitView } from "../../../core/visit/types.js";
+import type { VisitSummary } from "../../../core/visit/types.js";
 import { MIGRATIONS } from "./migrations.js";
 
 interface DeviceRow {
@@ -55,11 +56,24 @@ interface PresenceRow {
 interface EventRow {
   seq: number;
   visit_id: string | null;
+  subject: string | null;
   hub_time: number;
   clock_offset_ms: number;
   source: string;
   body: string;
 }
+
+const EVENT_COLUMNS = "seq, visit_id, subject, hub_time, clock_offset_ms, source, body";
+
+const toEvent = (r: EventRow): StoredEvent => ({
+  event: JSON.parse(r.body) as StoredEvent["event"],
+  source: JSON.parse(r.source) as StoredEvent["source"],
+  hubTime: r.hub_time,
+  clockOffsetMs: r.clock_offset_ms,
+  visitId: r.visit_id,
+  subject: r.subject,
+  seq: r.seq,
+});
 
 interface VisitRow {
   id: string;
@@ -67,6 +81,7 @@ interface VisitRow {
   engineer_id: string;
   window_from: number;
   window_to: number;
+  created_at: number | null;
 }
 
 const toDevice = (r: DeviceRow): DeviceRecord => ({
@@ -90,6 +105,7 @@ const toPlan = (r: VisitRow): VisitPlan => ({
   siteId: r.site_id,
   engineerId: r.engineer_id,
   window: { from: r.window_from, to: r.window_to },
+  ...(r.created_at === null ? {} : { createdAt: r.created_at }),
 });
 
 export interface SqliteOptions {
@@ -125,7 +141,7 @@ export class SqliteStore implements Store {
       getEngineer: db.prepare<[string], { doc: string }>("SELECT doc FROM engineers WHERE id = ?"),
       listEngineers: db.prepare<[], { doc: string }>("SELECT doc FROM engineers ORDER BY id"),
       insertVisit: db.prepare(
-        "INSERT OR IGNORE INTO visits (id, site_id, engineer_id, window_from, window_to) VALUES (?, ?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO visits (id, site_id, engineer_id, window_from, window_to, created_at) VALUES (?, ?, ?, ?, ?, ?)",
       ),
       getVisit: db.prepare<[string], VisitRow>("SELECT * FROM visits WHERE id = ?"),
       putDevice:
@@ -149,27 +165,40 @@ export class SqliteStore implements Store {
       ),
       byTag: db.prepare<[string], DeviceRow>("SELECT * FROM devices WHERE rfid_tag = ?"),
       insertEvent: db.prepare(`INSERT OR IGNORE INTO events
-          (device, counter, type, visit_id, device_time, hub_time, clock_offset_ms, source, body)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+          (device, counter, type, visit_id, subject, site_id, device_time, eff_time, hub_time, clock_offset_ms,
+           source, body)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       updateDevice: db.prepare(
         "UPDATE devices SET replay_highest = ?, replay_seen = ?, last_seen_at = ?, clock_offset_ms = ? WHERE id = ?",
       ),
-      eventsOfVisit: db.prepare<[string], EventRow>(
-        "SELECT seq, visit_id, hub_time, clock_offset_ms, source, body FROM events WHERE visit_id = ? ORDER BY seq",
+      eventsOfVisit: db.prepare<[string, number], EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE visit_id = ? AND seq <= ? ORDER BY seq`,
+      ),
+      eventsOfSubject: db.prepare<[string, number, number], EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE subject = ? AND eff_time >= ? AND seq <= ? ORDER BY eff_time, seq`,
+      ),
+      eventsOfSite: db.prepare<[string, number, number], EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE site_id = ? AND subject IS NULL AND eff_time >= ? AND seq <= ?
+          ORDER BY eff_time, seq`,
+      ),
+      lastTimeOfSubject: db.prepare<[string, number], { t: number }>(
+        "SELECT eff_time AS t FROM events WHERE subject = ? AND seq <= ? ORDER BY eff_time DESC LIMIT 1",
+      ),
+      eventsAfter: db.prepare<[number, number], EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
+      ),
+      attribute: db.prepare("UPDATE events SET visit_id = ? WHERE device = ? AND counter = ?"),
+      getMeta: db.prepare<[string], { value: string }>("SELECT value FROM meta WHERE key = ?"),
+      putMeta: db.prepare(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
       ),
       countEvents: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM events"),
       maxCounter: db.prepare<[string], { m: number | null }>(
         "SELECT max(counter) AS m FROM events WHERE device = ?",
       ),
-      putView: db.prepare(`INSERT INTO views (visit_id, doc, last_seq, projected_at)
-          VALUES (?, ?, (SELECT coalesce(max(seq), 0) FROM events WHERE visit_id = ?), ?)
-        ON CONFLICT(visit_id) DO UPDATE SET doc = excluded.doc, last_seq = excluded.last_seq,
-          projected_at = excluded.projected_at`),
+      putView: db.prepare(`INSERT INTO views (visit_id, doc, last_seq, projected_at) VALUES (?, ?, 0, ?)
+        ON CONFLICT(visit_id) DO UPDATE SET doc = excluded.doc, projected_at = excluded.projected_at`),
       getView: db.prepare<[string], { doc: string }>("SELECT doc FROM views WHERE visit_id = ?"),
-      stale: db.prepare<[], { id: string }>(`SELECT DISTINCT e.visit_id AS id FROM events e
-          JOIN visits v ON v.id = e.visit_id
-          LEFT JOIN views w ON w.visit_id = e.visit_id
-          WHERE e.seq > coalesce(w.last_seq, 0)`),
       putToken: db.prepare(`INSERT INTO tokens (digest, role, name, site_id, created_at, revoked_at)
           VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(digest) DO UPDATE SET revoked_at = excluded.revoked_at`),
       findToken: db.prepare<
@@ -261,7 +290,14 @@ export class SqliteStore implements Store {
     return this.db.transaction(() =>
       plans.map(
         (p) =>
-          this.stmt.insertVisit.run(p.id, p.siteId, p.engineerId, p.window.from, p.window.to).changes === 1,
+          this.stmt.insertVisit.run(
+            p.id,
+            p.siteId,
+            p.engineerId,
+            p.window.from,
+            p.window.to,
+            p.createdAt ?? null,
+          ).changes === 1,
       ),
     )();
   }
@@ -332,22 +368,25 @@ export class SqliteStore implements Store {
     ).map(toDevice);
   }
 
-  async commitEvents(events: StoredEvent[], devices: DeviceStateUpdate[]): Promise<boolean[]> {
+  async commitEvents(events: StoredEvent[], devices: DeviceStateUpdate[]): Promise<Array<number | null>> {
     return this.db.transaction(() => {
-      const inserted = events.map(
-        (e) =>
-          this.stmt.insertEvent.run(
-            e.event.device,
-            e.event.counter,
-            e.event.type,
-            e.visitId,
-            e.event.time,
-            e.hubTime,
-            e.clockOffsetMs,
-            JSON.stringify(e.source),
-            JSON.stringify(e.event),
-          ).changes === 1,
-      );
+      const seqs = events.map((e) => {
+        const r = this.stmt.insertEvent.run(
+          e.event.device,
+          e.event.counter,
+          e.event.type,
+          e.visitId,
+          e.subject,
+          e.source.kind === "kiosk" ? e.source.siteId : null,
+          e.event.time,
+          e.event.time + e.clockOffsetMs,
+          e.hubTime,
+          e.clockOffsetMs,
+          JSON.stringify(e.source),
+          JSON.stringify(e.event),
+        );
+        return r.changes === 1 ? Number(r.lastInsertRowid) : null;
+      });
       for (const d of devices) {
         this.stmt.updateDevice.run(
           d.replay.highest,
@@ -357,18 +396,24 @@ export class SqliteStore implements Store {
           d.id,
         );
       }
-      return inserted;
+      return seqs;
     })();
   }
 
-  async eventsOfVisit(visitId: string): Promise<StoredEvent[]> {
-    return this.stmt.eventsOfVisit.all(visitId).map((r) => ({
-      event: JSON.parse(r.body) as StoredEvent["event"],
-      source: JSON.parse(r.source) as StoredEvent["source"],
-      hubTime: r.hub_time,
-      clockOffsetMs: r.clock_offset_ms,
-      visitId: r.visit_id,
-    }));
+  async eventsOfVisit(visitId: string, maxSeq = Number.MAX_SAFE_INTEGER): Promise<StoredEvent[]> {
+    return this.stmt.eventsOfVisit.all(visitId, maxSeq).map(toEvent);
+  }
+  async eventsOfSubject(engineerId: string, fromTime: number, maxSeq: number): Promise<StoredEvent[]> {
+    return this.stmt.eventsOfSubject.all(engineerId, fromTime, maxSeq).map(toEvent);
+  }
+  async eventsOfSite(siteId: string, fromTime: number, maxSeq: number): Promise<StoredEvent[]> {
+    return this.stmt.eventsOfSite.all(siteId, fromTime, maxSeq).map(toEvent);
+  }
+  async lastTimeOfSubject(engineerId: string, maxSeq: number): Promise<number | null> {
+    return this.stmt.lastTimeOfSubject.get(engineerId, maxSeq)?.t ?? null;
+  }
+  async eventsAfter(afterSeq: number, limit: number): Promise<StoredEvent[]> {
+    return this.stmt.eventsAfter.all(afterSeq, limit).map(toEvent);
   }
   async maxCounter(device: string): Promise<number> {
     return this.stmt.maxCounter.get(device)?.m ?? -1;
@@ -377,19 +422,21 @@ export class SqliteStore implements Store {
     return this.stmt.countEvents.get()?.n ?? 0;
   }
 
-  async putViews(views: Array<{ view: VisitView; projectedAt: number }>): Promise<void> {
+  async saveProjection(w: ProjectionWrite): Promise<void> {
     this.db.transaction(() => {
-      for (const { view, projectedAt } of views) {
-        this.stmt.putView.run(view.visitId, JSON.stringify(view), view.visitId, projectedAt);
+      for (const a of w.attribution) this.stmt.attribute.run(a.visitId, a.device, a.counter);
+      for (const { view, projectedAt } of w.views) {
+        this.stmt.putView.run(view.visitId, JSON.stringify(view), projectedAt);
       }
+      if (w.watermark !== null) this.stmt.putMeta.run("projection_watermark", String(w.watermark));
     })();
   }
-  async getView(visitId: string): Promise<VisitView | undefined> {
+  async getView(visitId: string): Promise<VisitSummary | undefined> {
     const r = this.stmt.getView.get(visitId);
-    return r ? (JSON.parse(r.doc) as VisitView) : undefined;
+    return r ? (JSON.parse(r.doc) as VisitSummary) : undefined;
   }
-  async staleVisitIds(): Promise<string[]> {
-    return this.stmt.stale.all().map((r) => r.id);
+  async projectionWatermark(): Promise<number> {
+    return Number(this.stmt.getMeta.get("projection_watermark")?.value ?? 0);
   }
 
   async putToken(t: ApiToken): Promise<void> {
