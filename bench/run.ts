@@ -4,11 +4,13 @@
  */
 import { benchHub } from "./hub.js";
 import { benchPresence } from "./presence.js";
+import { benchProjection } from "./projection.js";
 import { benchProtocol } from "./protocol.js";
 
 const suites: Record<string, () => unknown> = {
   protocol: benchProtocol,
   presence: benchPresence,
+  projection: benchProjection,
   hub: benchHub,
 };
 

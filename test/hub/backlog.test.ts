@@ -7,6 +7,7 @@
 import type { MqttClient } from "mqtt";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Hub } from "../../hub/app.js";
+import { DEFAULT_CONFIG } from "../../hub/config/config.js";
 import { judge, projectVisit, refKey, type StoredEvent, type VisitPlan } from "../../hub/core/index.js";
 import {
   type BadgeFrame,
@@ -19,7 +20,7 @@ import {
   fromHex,
   toHex,
 } from "../../protocol/index.js";
-import { connect, type SeededDevices, seed, startHub, tempDir } from "./helpers.js";
+import { connect, eventually, type SeededDevices, seed, startHub, tempDir } from "./helpers.js";
 
 const MIN = 60_000;
 const VISITS = 10;
@@ -119,7 +120,9 @@ describe("a backlog delivered late and out of order", { timeout: 60_000 }, () =>
 
   beforeEach(async () => {
     dir = tempDir();
-    hub = await startHub(dir.path);
+    // The burst (450 badge and 50 kiosk events) fits the default budget (burst 500 per device); the
+    // re-send of the whole backlog in the first case needs room for a second one.
+    hub = await startHub(dir.path, {}, { mqtt: { ...DEFAULT_CONFIG.mqtt, port: 0, rateBurst: 1000 } });
     devices = await seed(hub);
     badge = await connect(hub, devices.badge.id, devices.badge.password);
     kiosk = await connect(hub, devices.kiosk.id, devices.kiosk.password);
@@ -270,5 +273,57 @@ describe("a backlog delivered late and out of order", { timeout: 60_000 }, () =>
     });
     expect(r.verdicts.filter((v) => !v.same)).toEqual([]);
     expect(hub.ctx.metrics.total("onsite_input_rejected_total")).toBe(0);
+  });
+});
+
+describe("a visit has a cap on its events", () => {
+  it("past rules.maxEventsPerVisit, a device's events for that visit are refused by name, the rest kept", async () => {
+    const dir = tempDir();
+    const hub = await startHub(dir.path, {}, { rules: { ...DEFAULT_CONFIG.rules, maxEventsPerVisit: 100 } });
+    try {
+      const devices = await seed(hub);
+      const now = Date.now();
+      const plan: VisitPlan = {
+        id: "V1",
+        siteId: "S1",
+        engineerId: "E1",
+        window: { from: now - 60 * MIN, to: now },
+      };
+      await hub.ctx.store.insertVisits([plan]);
+      hub.ctx.visits.plansChanged([plan]);
+      const badge = await connect(hub, devices.badge.id, devices.badge.password);
+      const acks: DeviceCommand[] = [];
+      await badge.subscribeAsync("onsite/v1/dev/badge-1/cmd", { qos: 1 });
+      badge.on("message", (_t, p) => acks.push(decodeCommandPayload(p)));
+      const event = (counter: number) =>
+        JSON.stringify({
+          v: 1,
+          type: "kit_checked",
+          complete: true,
+          device: "badge-1",
+          counter,
+          time: now - 50 * MIN + counter,
+        });
+      for (let c = 1; c <= 100; c++)
+        await badge.publishAsync("onsite/v1/dev/badge-1/events", event(c), { qos: 1 });
+      await hub.ctx.ingest.settle();
+      for (let c = 101; c <= 110; c++)
+        await badge.publishAsync("onsite/v1/dev/badge-1/events", event(c), { qos: 1 });
+      await hub.ctx.ingest.settle();
+      expect((await hub.ctx.store.eventsOfVisit("V1")).length).toBe(100);
+      expect(
+        hub.ctx.metrics.value("onsite_input_rejected_total", { boundary: "mqtt", code: "visit_full" }),
+      ).toBe(10);
+      await eventually(() => acks.filter((a) => a.type === "ack" && a.status === "rejected").length === 10);
+      const ack = acks.find((a) => a.type === "ack" && a.status === "rejected");
+      expect(ack).toMatchObject({
+        counter: 101,
+        reason: expect.stringContaining("V1 already holds 100 events"),
+      });
+      await badge.endAsync();
+    } finally {
+      await hub.stop();
+      dir.cleanup();
+    }
   });
 });
