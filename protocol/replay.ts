@@ -1,8 +1,9 @@
 /**
- * Counter-based replay protection, per device: a sliding window over the highest counter seen
- * (as in IPsec/DTLS). Newer counters are accepted; counters inside the window are accepted once
- * (adverts and GATT may arrive slightly out of order); a repeat is a `duplicate`; anything below
- * the window is `replayed`. Pure: the state is a value the caller keeps.
+ * A sliding window over the highest counter seen per device (as in IPsec/DTLS): newer counters are
+ * `fresh`; counters inside the window are fresh once, then `duplicate`; anything below the window is
+ * `replayed` — the window cannot tell. The hub uses it only as a fast path over counters it knows
+ * are stored, and asks its store about the rest (a genuine late event is never refused for its
+ * age). Pure: the state is a value the caller keeps.
  */
 export interface ReplayState {
   /** Highest counter accepted so far, -1 before the first. */
