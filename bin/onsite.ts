@@ -186,6 +186,108 @@ apiCommand("report", "CSV report of visits: arrival class, minutes late, gear, c
     else process.stdout.write(csv);
   });
 
+const token = program
+  .command("token")
+  .description("API tokens: create, list, revoke, rotate (over the API), or mint an admin token locally");
+const tokenApi = (name: string, description: string) =>
+  token
+    .command(name)
+    .description(description)
+    .option("--url <url>", "hub base URL (env ONSITE_URL)", process.env.ONSITE_URL ?? "http://127.0.0.1:8080")
+    .option("--token <token>", "admin API token (env ONSITE_TOKEN)", process.env.ONSITE_TOKEN);
+const ROLES = ["admin", "dispatcher", "supervisor", "kiosk"];
+
+token
+  .command("create")
+  .description(
+    "create a token over the API; with --local, mint one straight into the hub's database on this machine (a lost first-start token is not a dead end)",
+  )
+  .addOption(
+    new Option("--role <role>", "admin | dispatcher | supervisor | kiosk")
+      .choices(ROLES)
+      .makeOptionMandatory(),
+  )
+  .requiredOption("--name <name>", "who or what the token is for")
+  .option("--site <id>", "the site a kiosk token is bound to")
+  .option("--local", "write into the database in --data-dir (works while the hub runs)")
+  .option("--data-dir <dir>", "the hub's data directory, for --local (default ./data; env ONSITE_DATA_DIR)")
+  .option("--url <url>", "hub base URL (env ONSITE_URL)", process.env.ONSITE_URL ?? "http://127.0.0.1:8080")
+  .option("--token <token>", "admin API token (env ONSITE_TOKEN)", process.env.ONSITE_TOKEN)
+  .action(
+    async (o: {
+      role: string;
+      name: string;
+      site?: string;
+      local?: boolean;
+      dataDir?: string;
+      url: string;
+      token?: string;
+    }) => {
+      if (o.role === "kiosk" && !o.site) fail("a kiosk token is bound to a site: --site");
+      if (o.local) {
+        const { mintTokenLocally } = await import("../hub/admin/local-token.js");
+        const dir = o.dataDir ?? process.env.ONSITE_DATA_DIR ?? "./data";
+        try {
+          const made = await mintTokenLocally(dir, o.role as "admin", o.name, o.site ?? null);
+          process.stdout.write(`${made.token}\n`);
+          process.stderr.write(
+            `token ${made.id} (${o.role}, ${o.name}) written to ${dir}; it is shown only this once\n`,
+          );
+        } catch (e) {
+          fail((e as Error).message);
+        }
+        return;
+      }
+      const body = JSON.stringify({ role: o.role, name: o.name, ...(o.site ? { siteId: o.site } : {}) });
+      const made = JSON.parse(await call(o, "POST", "/api/v1/tokens", body)) as { token: string; id: string };
+      process.stdout.write(`${made.token}\n`);
+      process.stderr.write(`token ${made.id} (${o.role}, ${o.name}); it is shown only this once\n`);
+    },
+  );
+tokenApi("list", "list tokens: id, role, name, site, created, revoked (never the secrets)").action(
+  async (o: { url: string; token?: string }) => {
+    const rows = JSON.parse(await call(o, "GET", "/api/v1/tokens")) as Array<{
+      id: string;
+      role: string;
+      name: string;
+      siteId: string | null;
+      createdAt: number;
+      revokedAt: number | null;
+    }>;
+    const iso = (t: number | null) =>
+      t === null ? "-" : new Date(t).toISOString().slice(0, 19).replace("T", " ");
+    process.stdout.write(
+      "id                role        name                     site         created              revoked\n",
+    );
+    for (const r of rows) {
+      process.stdout.write(
+        `${r.id}  ${r.role.padEnd(10)}  ${r.name.slice(0, 24).padEnd(24)} ${(r.siteId ?? "-").padEnd(12)} ${iso(r.createdAt)}  ${iso(r.revokedAt)}\n`,
+      );
+    }
+  },
+);
+tokenApi(
+  "revoke",
+  "revoke a token by its id (from `onsite token list`): requests and live sessions with it stop at once",
+)
+  .argument("<id>", "the token's id")
+  .action(async (id: string, o: { url: string; token?: string }) => {
+    await call(o, "POST", `/api/v1/tokens/${encodeURIComponent(id)}/revoke`, "{}");
+    process.stdout.write(`revoked ${id}\n`);
+  });
+tokenApi("rotate", "a new secret for a token (same role, name, site); the old one is revoked")
+  .argument("<id>", "the token's id")
+  .action(async (id: string, o: { url: string; token?: string }) => {
+    const made = JSON.parse(
+      await call(o, "POST", `/api/v1/tokens/${encodeURIComponent(id)}/rotate`, "{}"),
+    ) as {
+      token: string;
+      id: string;
+    };
+    process.stdout.write(`${made.token}\n`);
+    process.stderr.write(`token ${made.id} replaces ${id}; it is shown only this once\n`);
+  });
+
 program
   .command("sim")
   .description(

@@ -94,7 +94,13 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
     vault,
     presence,
   });
-  const provisioning = new Provisioning({ store, vault, clock, onChange: (id) => ingest.forget(id) });
+  const provisioning = new Provisioning({
+    store,
+    vault,
+    clock,
+    onChange: (id) => ingest.forget(id),
+    onRevoked: (what) => bus.emit("credentials.revoked", what),
+  });
   const broker = await MqttBroker.create(
     { ingest, store, bus, log: log.child({ ns: "mqtt" }), metrics, clock },
     {

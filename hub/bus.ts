@@ -14,7 +14,8 @@ export interface Rejection {
     | "rate_limited"
     | "too_large"
     | "invalid"
-    | "visit_full";
+    | "visit_full"
+    | "foreign_visit";
   message: string;
   field?: string;
   device?: string;
@@ -27,6 +28,10 @@ export interface BusEvents {
   "input.rejected": Rejection;
   "alarm.acknowledged": { visitId: string; alarmAt: number; by: string };
   "presence.changed": { kind: "arrived" | "departed"; session: StoredPresence };
+  /** A device or an API token was revoked: its live sessions end now. */
+  "credentials.revoked": { device: string } | { tokenDigest: string };
+  /** Something a security officer should hear of: repeated failed logins, a lock-out. */
+  "security.alert": { kind: string; subject: string; address: string };
 }
 
 type Handler<K extends keyof BusEvents> = (payload: BusEvents[K]) => void;

@@ -37,6 +37,8 @@ export const CommandSchemas = {
     counter: Counter,
     status: Type.Union([Type.Literal("accepted"), Type.Literal("duplicate"), Type.Literal("rejected")]),
     reason: Type.Optional(Type.String({ maxLength: 200 })),
+    /** For a refusal: the JSON pointer of the field that was wrong (e.g. /counter, /visit). */
+    field: Type.Optional(Type.String({ maxLength: 100 })),
   }),
 };
 

@@ -23,6 +23,8 @@ export class GatewayRadio implements BadgeRadio {
   private client: MqttClient | undefined;
   private readonly range = new Map<number, boolean>();
   private readonly listeners = new Map<string, Set<(c: DeviceCommand) => void>>();
+  /** Badges whose commands the hub has not let this gateway follow yet (it does once it hears them). */
+  private readonly pending = new Set<string>();
   rssi = -62;
 
   constructor(
@@ -71,6 +73,7 @@ export class GatewayRadio implements BadgeRadio {
       await this.client.publishAsync(topics.gatewayFrames(this.opts.gatewayId), JSON.stringify(body), {
         qos: 1,
       });
+      for (const badge of this.pending) this.follow(badge);
       return true;
     } catch {
       return false;
@@ -82,10 +85,21 @@ export class GatewayRadio implements BadgeRadio {
     if (!set) {
       set = new Set();
       this.listeners.set(badgeId, set);
-      void this.client?.subscribeAsync(topics.deviceCommands(badgeId), { qos: 1 }).catch(() => {});
+      this.follow(badgeId);
     }
     set.add(fn);
     return () => set.delete(fn);
+  }
+
+  /** Subscribes to a badge's commands; refused (the hub lets a gateway follow only badges of its site, or that it hears), it tries again after relaying a frame. */
+  private follow(badgeId: string): void {
+    this.pending.delete(badgeId);
+    void this.client
+      ?.subscribeAsync(topics.deviceCommands(badgeId), { qos: 1 })
+      .then((granted) => {
+        if (granted.some((g) => g.qos === 128)) this.pending.add(badgeId);
+      })
+      .catch(() => this.pending.add(badgeId));
   }
 
   async stop(): Promise<void> {

@@ -37,7 +37,15 @@ export interface Provisioned {
 
 export class Provisioning {
   constructor(
-    private readonly deps: { store: Store; vault: KeyVault; clock: Clock; onChange?: (id: string) => void },
+    private readonly deps: {
+      store: Store;
+      vault: KeyVault;
+      clock: Clock;
+      /** A device was provisioned or revoked (caches drop it). */
+      onChange?: (id: string) => void;
+      /** Credentials were revoked: their live sessions must end now. */
+      onRevoked?: (what: { device: string } | { tokenDigest: string }) => void;
+    },
   ) {}
 
   async provision(req: ProvisionRequest): Promise<Provisioned> {
@@ -93,6 +101,7 @@ export class Provisioning {
       await this.deps.store.putDevice(d);
     }
     this.deps.onChange?.(id);
+    this.deps.onRevoked?.({ device: id });
     return d;
   }
 
@@ -116,6 +125,61 @@ export class Provisioning {
     await this.deps.store.putToken(record);
     return { token, record };
   }
+
+  /** Every token, newest first, without secrets. */
+  async listTokens(): Promise<PublicToken[]> {
+    return (await this.deps.store.listTokens()).map(publicToken);
+  }
+
+  /** Revokes a token by its public id; its live sessions (MQTT observers, streams) end now. */
+  async revokeToken(id: string): Promise<PublicToken> {
+    const t = await this.tokenById(id);
+    if (t.revokedAt === null) {
+      t.revokedAt = this.deps.clock.now();
+      await this.deps.store.putToken(t);
+    }
+    this.deps.onRevoked?.({ tokenDigest: t.digest });
+    return publicToken(t);
+  }
+
+  /** A new secret for the same role, name and site; the old token is revoked. */
+  async rotateToken(id: string): Promise<{ token: string; record: ApiToken }> {
+    const old = await this.tokenById(id);
+    if (old.revokedAt !== null) throw new InputError("id", `token ${id} is revoked`, 409);
+    const fresh = await this.createToken(old.role, old.name, old.siteId);
+    await this.revokeToken(id);
+    return fresh;
+  }
+
+  private async tokenById(id: string): Promise<ApiToken> {
+    const matches = (await this.deps.store.listTokens()).filter((t) => tokenId(t) === id);
+    const t = matches[0];
+    if (!t) throw new InputError("id", `no token ${id}`, 404);
+    return t;
+  }
+}
+
+/** A token's public id: the first 16 hex digits of its digest (the digest of a random secret). */
+export const tokenId = (t: ApiToken): string => t.digest.slice(0, 16);
+
+export interface PublicToken {
+  id: string;
+  role: Role;
+  name: string;
+  siteId: string | null;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export function publicToken(t: ApiToken): PublicToken {
+  return {
+    id: tokenId(t),
+    role: t.role,
+    name: t.name,
+    siteId: t.siteId,
+    createdAt: t.createdAt,
+    revokedAt: t.revokedAt,
+  };
 }
 
 /** Public view of a device: never the password hash or the key. */

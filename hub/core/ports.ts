@@ -94,6 +94,18 @@ export interface VisitQuery {
 
 export type Role = "admin" | "dispatcher" | "supervisor" | "kiosk";
 
+/** Who changed something, and from when the change holds. */
+export interface Change {
+  at: number;
+  by?: string;
+}
+
+export interface Versioned<T> {
+  validFrom: number;
+  by: string | null;
+  doc: T;
+}
+
 export interface ApiToken {
   digest: string;
   role: Role;
@@ -131,13 +143,20 @@ export interface PresenceQuery {
  * Writes of events are append-only; `commitEvents` is one atomic transaction per call.
  */
 export interface Store {
-  putSite(site: Site): Promise<void>;
-  getSite(id: string): Promise<Site | undefined>;
+  /**
+   * Creates or updates a site; each call also keeps a version, in effect from `change.at` (default 0:
+   * since always). Earlier versions stay: a visit is judged against the site as it was then.
+   */
+  putSite(site: Site, change?: Change): Promise<void>;
+  /** The site now, or the version in effect at `at` (the earliest one for a time before it). */
+  getSite(id: string, at?: number): Promise<Site | undefined>;
   listSites(): Promise<Site[]>;
+  siteVersions(id: string): Promise<Array<Versioned<Site>>>;
 
-  putEngineer(engineer: Engineer): Promise<void>;
-  getEngineer(id: string): Promise<Engineer | undefined>;
+  putEngineer(engineer: Engineer, change?: Change): Promise<void>;
+  getEngineer(id: string, at?: number): Promise<Engineer | undefined>;
   listEngineers(): Promise<Engineer[]>;
+  engineerVersions(id: string): Promise<Array<Versioned<Engineer>>>;
 
   /** Inserts visits; false for an id that already exists. One transaction. */
   insertVisits(plans: VisitPlan[]): Promise<boolean[]>;
@@ -178,6 +197,8 @@ export interface Store {
 
   putToken(token: ApiToken): Promise<void>;
   findToken(digest: string): Promise<ApiToken | undefined>;
+  /** Newest first. */
+  listTokens(): Promise<ApiToken[]>;
   countTokens(role?: Role): Promise<number>;
 
   /** Inserts or updates presence sessions (by id). */

@@ -224,7 +224,7 @@ export class Ingest {
   }
 
   /** Badge frames relayed by a gateway: each verified with the badge's own key. */
-  async submitFrames(gatewayId: string, payload: Uint8Array | string): Promise<IngestOutcome[]> {
+  async submitFrames(gatewayId: string, payload: Uint8Array | string): Promise<FrameOutcome[]> {
     let batch: ReturnType<typeof decodeGatewayFramesPayload>;
     try {
       batch = decodeGatewayFramesPayload(payload);
@@ -242,7 +242,7 @@ export class Ingest {
         }),
       ];
     }
-    const out: IngestOutcome[] = [];
+    const out: FrameOutcome[] = [];
     for (const f of batch.frames) {
       out.push(
         await this.submitFrame(fromHex(f.hex), { at: f.rxTime, gateway: gatewayId, rssi: f.rssi ?? null }),
@@ -375,7 +375,16 @@ export class Ingest {
       metrics.inc("onsite_presence_frames_total", "Verified presence adverts");
       return { status: "accepted", visitId: null };
     }
-    const { subject, visitId } = await this.subjectOf(event, device);
+    const about = await this.subjectOf(event, device);
+    if ("refusal" in about)
+      return this.reject({
+        boundary,
+        code: "foreign_visit",
+        message: about.refusal,
+        field: "/visit",
+        device: device.id,
+      });
+    const { subject, visitId } = about;
     if (event.type !== "heartbeat") {
       const full = this.deps.visits.admit(subject, visitId ?? undefined);
       if (full !== undefined)
@@ -417,11 +426,16 @@ export class Ingest {
   private async subjectOf(
     event: DeviceEvent,
     device: DeviceRecord,
-  ): Promise<{ subject: string | null; visitId: string | null }> {
+  ): Promise<{ subject: string | null; visitId: string | null } | { refusal: string }> {
     if (event.type === "heartbeat") return { subject: null, visitId: null };
     const { store } = this.deps;
     if (event.visit !== undefined) {
       const plan = await store.getVisit(event.visit);
+      // A device speaks only for what it is bound to: a kiosk for its site's visits, a badge for its engineer's.
+      if (plan && device.kind === "kiosk" && plan.siteId !== device.siteId)
+        return { refusal: `visit ${plan.id} is at another site than kiosk ${device.id}` };
+      if (plan && device.kind === "badge" && plan.engineerId !== device.engineerId)
+        return { refusal: `visit ${plan.id} belongs to another engineer than badge ${device.id}` };
       if (plan) return { subject: plan.engineerId, visitId: plan.id };
     }
     if (device.kind === "badge") return { subject: device.engineerId, visitId: null };

@@ -15,7 +15,9 @@ import { catalogRoutes } from "./routes/catalog.js";
 import { deviceRoutes } from "./routes/devices.js";
 import { kioskRoutes } from "./routes/kiosk.js";
 import { presenceRoutes } from "./routes/presence.js";
+import { siteRoutes } from "./routes/sites.js";
 import { streamRoutes } from "./routes/stream.js";
+import { strictValidatorCompiler } from "./validation.js";
 import { webRoutes } from "./web.js";
 
 export interface HttpServer {
@@ -24,11 +26,9 @@ export interface HttpServer {
 }
 
 export async function createHttpServer(ctx: HubContext, broker: MqttBroker): Promise<HttpServer> {
-  const app = Fastify({
-    logger: false,
-    bodyLimit: 1_048_576,
-    ajv: { customOptions: { allErrors: false, removeAdditional: false } },
-  });
+  const app = Fastify({ logger: false, bodyLimit: 1_048_576 });
+  // Bodies are checked as sent: no coercion, no defaults, unknown properties refused (validation.ts).
+  app.setValidatorCompiler(strictValidatorCompiler);
   const refused = (reason: string, status: number, field?: string) => {
     ctx.metrics.inc("onsite_http_refused_total", "HTTP requests refused", { reason, status: String(status) });
     if (field !== undefined)
@@ -104,6 +104,7 @@ export async function createHttpServer(ctx: HubContext, broker: MqttBroker): Pro
     broker.handle(createWebSocketStream(socket));
   });
 
+  siteRoutes(app, ctx);
   catalogRoutes(app, ctx);
   deviceRoutes(app, ctx);
   kioskRoutes(app, ctx);

@@ -9,7 +9,13 @@
 import type { AddressInfo } from "node:net";
 import { createServer, type Server } from "node:net";
 import type { Duplex } from "node:stream";
-import { Aedes, type AuthenticateError, type Client, type PublishPacket } from "aedes";
+import {
+  Aedes,
+  type AedesPublishPacket,
+  type AuthenticateError,
+  type Client,
+  type PublishPacket,
+} from "aedes";
 import {
   type DeviceCommand,
   encodeCommandPayload,
@@ -23,12 +29,17 @@ import type { Ingest } from "../../ingest/ingest.js";
 import type { Logger } from "../../log.js";
 import type { Metrics } from "../../metrics.js";
 import { tokenDigest, verifySecret } from "../../security/secrets.js";
-import { RateLimiter } from "./rate-limit.js";
+import { GuardedConnection, guardLimits } from "./guard.js";
+import { LoginThrottle, RateLimiter } from "./rate-limit.js";
 
 export interface MqttOptions {
   maxPayloadBytes: number;
   ratePerSecond: number;
   rateBurst: number;
+  /** Connection attempts per client id (burst, then per second). */
+  connectsPerId?: { burst: number; perSecond: number };
+  /** Connection attempts per source address. */
+  connectsPerAddress?: { burst: number; perSecond: number };
 }
 
 export interface MqttDeps {
@@ -41,18 +52,32 @@ export interface MqttDeps {
 }
 
 type Identity =
-  | { kind: "device"; id: string; deviceKind: "badge" | "kiosk" | "gateway" }
-  | { kind: "observer"; role: Role; name: string };
+  | { kind: "device"; id: string; deviceKind: "badge" | "kiosk" | "gateway"; siteId: string | null }
+  | { kind: "observer"; role: Role; name: string; digest: string };
+
+/** Where publishes that were refused (or were duplicates) go instead of their topic: nobody may subscribe. */
+const DIVERTED = "$onsite/not-forwarded";
+/** How long a gateway's right to follow a badge's commands is remembered. */
+const GATEWAY_ACL_MS = 60_000;
 
 const OBSERVER_USER = "api";
 
-function authError(message: string, code: 4 | 5): AuthenticateError {
+function authError(message: string, code: 3 | 4 | 5): AuthenticateError {
   return Object.assign(new Error(message), { returnCode: code }) as AuthenticateError;
 }
 
 export class MqttBroker {
   private readonly identities = new WeakMap<Client, Identity>();
   private readonly limiter: RateLimiter;
+  private readonly connectsById: RateLimiter;
+  private readonly connectsByAddress: RateLimiter;
+  private readonly logins: LoginThrottle;
+  private readonly gatewayAcl = new Map<string, { ok: boolean; at: number }>();
+  /** When each gateway last relayed a verified frame of each badge (`gateway>badge`). */
+  private readonly heard = new Map<string, number>();
+  /** Authenticated clients, for cutting off a revoked device's or token's sessions. */
+  private readonly sessions = new Set<Client>();
+  private readonly limits;
   private server: Server | undefined;
 
   private constructor(
@@ -60,7 +85,15 @@ export class MqttBroker {
     private readonly deps: MqttDeps,
     private readonly opts: MqttOptions,
   ) {
-    this.limiter = new RateLimiter(opts.ratePerSecond, opts.rateBurst, () => deps.clock.now());
+    const now = () => deps.clock.now();
+    // A device's budget belongs to the device, not to its connection: reconnecting does not refill it.
+    this.limiter = new RateLimiter(opts.ratePerSecond, opts.rateBurst, now);
+    const perId = opts.connectsPerId ?? { burst: 10, perSecond: 0.5 };
+    const perAddress = opts.connectsPerAddress ?? { burst: 200, perSecond: 20 };
+    this.connectsById = new RateLimiter(perId.perSecond, perId.burst, now);
+    this.connectsByAddress = new RateLimiter(perAddress.perSecond, perAddress.burst, now);
+    this.logins = new LoginThrottle(now);
+    this.limits = guardLimits(opts.maxPayloadBytes);
     aedes.authenticate = (client, username, password, done) => {
       this.authenticate(client, username, password).then(
         (ok) => done(null, ok),
@@ -82,11 +115,13 @@ export class MqttBroker {
     aedes.on("clientError", (client, err) =>
       deps.log.debug({ client: client.id, err: err.message }, "mqtt client error"),
     );
-    aedes.on("clientDisconnect", (client) => this.limiter.forget(client.id));
+    aedes.authorizeForward = (client, packet) => this.forward(client, packet);
+    aedes.on("clientDisconnect", (client) => this.sessions.delete(client));
     deps.metrics.onCollect(() =>
       deps.metrics.set("onsite_mqtt_clients", "Connected MQTT clients", this.aedes.connectedClients),
     );
     deps.bus.on("device.command", ({ device, command }) => this.sendCommand(device, command));
+    deps.bus.on("credentials.revoked", (what) => this.disconnect(what));
   }
 
   static async create(deps: MqttDeps, opts: MqttOptions): Promise<MqttBroker> {
@@ -98,13 +133,25 @@ export class MqttBroker {
     return new MqttBroker(aedes, deps, opts);
   }
 
-  /** Any duplex (a socket, a WebSocket stream, a test pipe). */
+  /**
+   * Any duplex (a socket, a WebSocket stream, a test pipe), behind the packet guard: a packet that
+   * claims more than it may carry ends the connection before its body is read.
+   */
   handle(stream: Duplex): void {
-    this.aedes.handle(stream);
+    const guarded = new GuardedConnection(stream, this.limits, (violation, detail) => {
+      this.deps.metrics.inc("onsite_mqtt_cut_off_total", "MQTT connections cut off by the packet guard", {
+        reason: violation,
+      });
+      this.deps.log.warn(
+        { violation, ...detail, address: (stream as { remoteAddress?: string }).remoteAddress },
+        "mqtt connection cut off",
+      );
+    });
+    this.aedes.handle(guarded);
   }
 
   async listen(host: string, port: number): Promise<AddressInfo> {
-    const server = createServer((socket) => this.aedes.handle(socket));
+    const server = createServer((socket) => this.handle(socket));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -128,34 +175,92 @@ export class MqttBroker {
     password: Buffer | undefined,
   ): Promise<boolean> {
     const secret = password?.toString("utf8") ?? "";
+    const conn = client.conn as unknown as Partial<GuardedConnection>;
+    const address = conn.remoteAddress ?? "unknown";
     if (!username) {
-      this.refuse("anonymous", { client: client.id });
+      this.refuse("anonymous", { client: client.id, address });
       throw authError("anonymous connections are refused", 5);
     }
-    if (username === OBSERVER_USER) {
-      const token = await this.deps.store.findToken(tokenDigest(secret));
-      if (!token || token.revokedAt !== null || token.role === "kiosk") {
-        this.refuse("bad_token", { client: client.id });
-        throw authError("bad token", 4);
+    if (!this.connectsByAddress.take(address) || !this.connectsById.take(client.id)) {
+      this.refuse("connect_rate", { client: client.id, address });
+      throw authError("too many connection attempts: retry later", 3);
+    }
+    const login = this.logins.check(username, address);
+    if (login.kind === "locked") {
+      this.refuse(`login_locked_${login.scope}`, { client: client.id, username, address });
+      throw authError("too many failed logins: locked for a while", 5);
+    }
+    if (login.kind === "slow") {
+      this.refuse("login_paced", { client: client.id, username, address });
+      throw authError("too many failed logins for this id: retry in a second", 3);
+    }
+    if (login.delayMs > 0) await new Promise((r) => setTimeout(r, login.delayMs));
+    let verdict: Identity | { refused: string; message: string; code: 4 | 5 };
+    try {
+      verdict = await this.verify(client, username, secret);
+    } catch (e) {
+      this.logins.failed(username, address);
+      throw e;
+    }
+    if ("refused" in verdict) {
+      const crossed = this.logins.failed(username, address);
+      this.refuse(verdict.refused, { client: client.id, username, address });
+      if (crossed) {
+        this.deps.metrics.inc("onsite_security_alerts_total", "Security alerts raised", { kind: crossed });
+        this.deps.log.error(
+          { username, address, alert: crossed },
+          `security alert: failed logins (${crossed})`,
+        );
+        this.deps.bus.emit("security.alert", { kind: crossed, subject: username, address });
       }
-      this.identities.set(client, { kind: "observer", role: token.role, name: token.name });
-      return true;
+      throw authError(verdict.message, verdict.code);
+    }
+    this.logins.succeeded(username, address);
+    this.identities.set(client, verdict);
+    this.sessions.add(client);
+    conn.authenticated = true;
+    return true;
+  }
+
+  /** Who the credentials are, or why they are refused. */
+  private async verify(
+    client: Client,
+    username: string,
+    secret: string,
+  ): Promise<Identity | { refused: string; message: string; code: 4 | 5 }> {
+    if (username === OBSERVER_USER) {
+      const digest = tokenDigest(secret);
+      const token = await this.deps.store.findToken(digest);
+      if (!token || token.revokedAt !== null || token.role === "kiosk")
+        return { refused: "bad_token", message: "bad token", code: 4 };
+      return { kind: "observer", role: token.role, name: token.name, digest };
     }
     const device = await this.deps.ingest.device(username);
-    if (!device || device.kind === "operator" || !verifySecret(secret, device.passwordHash)) {
-      this.refuse("bad_credentials", { client: client.id, username });
-      throw authError("bad user name or password", 4);
+    if (!device || device.kind === "operator" || !verifySecret(secret, device.passwordHash))
+      return { refused: "bad_credentials", message: "bad user name or password", code: 4 };
+    if (device.revokedAt !== null) return { refused: "revoked", message: "device revoked", code: 5 };
+    if (client.id !== device.id)
+      return { refused: "client_id", message: "client id must equal the device id", code: 5 };
+    return { kind: "device", id: device.id, deviceKind: device.kind, siteId: device.siteId };
+  }
+
+  /** Ends the live sessions of a revoked device or token at once. */
+  disconnect(who: { device: string } | { tokenDigest: string }): number {
+    let n = 0;
+    for (const client of [...this.sessions]) {
+      const id = this.identities.get(client);
+      const match =
+        "device" in who
+          ? id?.kind === "device" && id.id === who.device
+          : id?.kind === "observer" && id.digest === who.tokenDigest;
+      if (!match) continue;
+      this.sessions.delete(client);
+      client.close();
+      n++;
     }
-    if (device.revokedAt !== null) {
-      this.refuse("revoked", { client: client.id, username });
-      throw authError("device revoked", 5);
-    }
-    if (client.id !== device.id) {
-      this.refuse("client_id", { client: client.id, username });
-      throw authError("client id must equal the device id", 5);
-    }
-    this.identities.set(client, { kind: "device", id: device.id, deviceKind: device.kind });
-    return true;
+    if ("device" in who) this.limiter.forget(who.device);
+    if (n > 0) this.refuse("revoked_session", { ...who, sessions: n });
+    return n;
   }
 
   private async authorizePublish(client: Client | null, packet: PublishPacket): Promise<void> {
@@ -194,10 +299,14 @@ export class MqttBroker {
     packet.retain = false;
     const payload: string | Uint8Array = packet.payload;
     if (topic.kind === "gateway_frames") {
-      await this.deps.ingest.submitFrames(who.id, payload);
+      const outcomes = await this.deps.ingest.submitFrames(who.id, payload);
+      for (const o of outcomes) if (o.badge && o.status !== "rejected") this.heardBy(who.id, o.badge.device);
+      if (!outcomes.some((o) => o.status === "accepted")) packet.topic = DIVERTED;
       return;
     }
     const outcome = await this.deps.ingest.submitJson(who.id, payload);
+    // Observers see facts once: a refused event or a second copy is acknowledged, not relayed.
+    if (outcome.status !== "accepted") packet.topic = DIVERTED;
     if (outcome.status === "rejected") {
       // The payload is refused, yet acknowledged: a device must not resend a message that can never be accepted.
       const counter = counterOf(payload);
@@ -209,8 +318,35 @@ export class MqttBroker {
         counter,
         status: "rejected",
         reason: outcome.message.slice(0, 200),
+        ...(outcome.field === undefined ? {} : { field: outcome.field.slice(0, 100) }),
       });
     }
+  }
+
+  /**
+   * What a subscriber receives: a gateway follows a badge's commands only while that badge belongs
+   * to its site (the badge's engineer has a visit there today, or the gateway heard the badge).
+   */
+  private forward(client: Client, packet: AedesPublishPacket): AedesPublishPacket | null {
+    const who = this.identities.get(client);
+    if (who?.kind !== "device" || who.deviceKind !== "gateway") return packet;
+    let t: ReturnType<typeof parseTopic>;
+    try {
+      t = parseTopic(packet.topic);
+    } catch {
+      return packet;
+    }
+    if (t.kind !== "device_commands" || t.device === who.id) return packet;
+    const key = `${who.id}>${t.device}`;
+    const known = this.gatewayAcl.get(key);
+    // The subscription was allowed when it was made; a decision older than a minute is refreshed
+    // in the background, and the last one holds meanwhile.
+    if (!known) return packet;
+    if (this.deps.clock.now() - known.at >= GATEWAY_ACL_MS) {
+      known.at = this.deps.clock.now();
+      void this.gatewayMay(who, t.device).catch(() => undefined);
+    }
+    return known.ok ? packet : null;
   }
 
   private async allowSubscribe(client: Client, filter: string): Promise<boolean> {
@@ -219,16 +355,54 @@ export class MqttBroker {
       who?.kind === "observer"
         ? filter === `${TOPIC_PREFIX}/#` || filter.startsWith(`${TOPIC_PREFIX}/`)
         : who?.kind === "device" && filter === topics.deviceCommands(who.id);
+    let reason = "foreign_subscribe";
     if (!ok && who?.kind === "device" && who.deviceKind === "gateway") {
-      // A gateway relays commands to badges: it may follow a badge's command topic, by exact name.
+      // A gateway relays commands to badges of its own site: it may follow such a badge, by exact name.
       try {
         const t = parseTopic(filter);
-        ok = t.kind === "device_commands" && (await this.deps.ingest.device(t.device))?.kind === "badge";
+        ok = t.kind === "device_commands" && (await this.gatewayMay(who, t.device));
+        if (!ok) reason = "foreign_badge";
       } catch {
         ok = false;
       }
     }
-    if (!ok) this.refuse("foreign_subscribe", { client: client.id, filter: filter.slice(0, 200) });
+    if (!ok) this.refuse(reason, { client: client.id, filter: filter.slice(0, 200) });
+    return ok;
+  }
+
+  private heardBy(gateway: string, badge: string): void {
+    const key = `${gateway}>${badge}`;
+    this.heard.delete(key);
+    this.heard.set(key, this.deps.clock.now());
+    if (this.heard.size > 50_000) this.heard.delete(this.heard.keys().next().value as string);
+  }
+
+  /**
+   * Whether a gateway may follow a badge's commands: a badge it relayed a verified frame of within
+   * the hour (it is there), or whose engineer has a visit at the gateway's site within a day.
+   */
+  private async gatewayMay(
+    gateway: Extract<Identity, { kind: "device" }>,
+    badgeId: string,
+  ): Promise<boolean> {
+    const { store, clock, ingest } = this.deps;
+    const badge = await ingest.device(badgeId);
+    const heardAt = this.heard.get(`${gateway.id}>${badgeId}`);
+    let ok = false;
+    if (badge?.kind !== "badge" || badge.revokedAt !== null) ok = false;
+    else if (heardAt !== undefined && clock.now() - heardAt < 3_600_000) ok = true;
+    else if (badge.engineerId !== null && gateway.siteId !== null) {
+      const now = clock.now();
+      const visits = await store.listVisits({
+        engineerId: badge.engineerId,
+        siteId: gateway.siteId,
+        from: now - 86_400_000,
+        to: now + 86_400_000,
+      });
+      ok = visits.length > 0;
+    }
+    this.gatewayAcl.set(`${gateway.id}>${badgeId}`, { ok, at: clock.now() });
+    if (this.gatewayAcl.size > 50_000) this.gatewayAcl.delete(this.gatewayAcl.keys().next().value as string);
     return ok;
   }
 

@@ -100,9 +100,10 @@ export class VisitService {
   }
 
   async context(plan: VisitPlan): Promise<VisitContext | undefined> {
+    // The site and the engineer as they were at the visit: a later change does not rewrite it.
     const [site, engineer] = await Promise.all([
-      this.deps.store.getSite(plan.siteId),
-      this.deps.store.getEngineer(plan.engineerId),
+      this.deps.store.getSite(plan.siteId, plan.window.from),
+      this.deps.store.getEngineer(plan.engineerId, plan.window.from),
     ]);
     if (!site || !engineer) return undefined;
     const ctx: VisitContext = { plan, site, engineer };

@@ -1,4 +1,4 @@
-/** Sites, engineers, visits (create, list, get, CSV import), the CSV report, alarm acknowledgement. */
+/** Visits (create, list, get, CSV import), the CSV report, alarm acknowledgement. */
 import type {} from "@fastify/swagger";
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
@@ -13,22 +13,11 @@ import {
 } from "../../../admin/catalog.js";
 import { InputError } from "../../../admin/errors.js";
 import type { HubContext } from "../../../context.js";
-import {
-  defaultSite,
-  type Engineer,
-  EngineerSchema,
-  type Site,
-  SiteSchema,
-  type VisitPlan,
-} from "../../../core/model.js";
-import { assertZone, TimeError, toSiteIso } from "../../../core/time.js";
+import type { Site, VisitPlan } from "../../../core/model.js";
+import { toSiteIso } from "../../../core/time.js";
 import type { VisitSummary, VisitView } from "../../../core/visit/types.js";
 import { STAFF } from "../auth.js";
 
-const SiteCreateSchema = Type.Composite([
-  Type.Pick(SiteSchema, ["id", "name", "timeZone"]),
-  Type.Partial(Type.Omit(SiteSchema, ["id", "name", "timeZone"])),
-]);
 const IdParams = Type.Object({ id: EntityId });
 const VisitQuerySchema = Type.Object(
   {
@@ -100,65 +89,6 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
     }
     return out.sort((a, b) => a.window.from - b.window.from || a.id.localeCompare(b.id));
   };
-
-  app.get("/api/v1/sites", { config: { roles: STAFF }, schema: { tags: ["sites"] } }, async () =>
-    store.listSites(),
-  );
-  app.post<{ Body: Partial<Site> & Pick<Site, "id" | "name" | "timeZone"> }>(
-    "/api/v1/sites",
-    { config: { roles: ["admin"] }, schema: { tags: ["sites"], body: SiteCreateSchema } },
-    async (req, reply) => {
-      try {
-        assertZone(req.body.timeZone, "timeZone");
-      } catch (e) {
-        if (e instanceof TimeError) throw new InputError("timeZone", e.message.replace(/^[^:]+: /, ""));
-        throw e;
-      }
-      const site = defaultSite(req.body);
-      await store.putSite(site);
-      ctx.visits.contextChanged();
-      return reply.code(201).send(site);
-    },
-  );
-  app.get<{ Params: { id: string } }>(
-    "/api/v1/sites/:id",
-    { config: { roles: STAFF }, schema: { tags: ["sites"], params: IdParams } },
-    async (req) => {
-      const site = await store.getSite(req.params.id);
-      if (!site) throw new InputError("id", `no site ${req.params.id}`, 404);
-      return site;
-    },
-  );
-  app.get<{ Params: { id: string } }>(
-    "/api/v1/sites/:id/status",
-    { config: { roles: STAFF }, schema: { tags: ["sites"], params: IdParams } },
-    async (req) => {
-      if (!(await store.getSite(req.params.id))) throw new InputError("id", `no site ${req.params.id}`, 404);
-      return ctx.announcer.siteStatus(req.params.id);
-    },
-  );
-
-  app.get("/api/v1/engineers", { config: { roles: STAFF }, schema: { tags: ["engineers"] } }, async () =>
-    store.listEngineers(),
-  );
-  app.get<{ Params: { id: string } }>(
-    "/api/v1/engineers/:id",
-    { config: { roles: STAFF }, schema: { tags: ["engineers"], params: IdParams } },
-    async (req) => {
-      const engineer = await store.getEngineer(req.params.id);
-      if (!engineer) throw new InputError("id", `no engineer ${req.params.id}`, 404);
-      return engineer;
-    },
-  );
-  app.post<{ Body: Engineer }>(
-    "/api/v1/engineers",
-    { config: { roles: ["admin"] }, schema: { tags: ["engineers"], body: EngineerSchema } },
-    async (req, reply) => {
-      await store.putEngineer(req.body);
-      ctx.visits.contextChanged();
-      return reply.code(201).send(req.body);
-    },
-  );
 
   app.post<{ Body: CreateVisit }>(
     "/api/v1/visits",

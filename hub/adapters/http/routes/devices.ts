@@ -4,7 +4,12 @@ import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import { DeviceId, EntityId } from "../../../../protocol/index.js";
 import { InputError } from "../../../admin/errors.js";
-import { type ProvisionRequest, ProvisionRequestSchema, publicDevice } from "../../../admin/provisioning.js";
+import {
+  type ProvisionRequest,
+  ProvisionRequestSchema,
+  publicDevice,
+  publicToken,
+} from "../../../admin/provisioning.js";
 import type { HubContext } from "../../../context.js";
 import type { Role } from "../../../core/ports.js";
 
@@ -69,7 +74,51 @@ export function deviceRoutes(app: FastifyInstance, ctx: HubContext): void {
       return reply
         .code(201)
         .header("cache-control", "no-store")
-        .send({ token, role: record.role, name: record.name, siteId: record.siteId });
+        .send({ token, ...publicToken(record) });
+    },
+  );
+
+  app.get(
+    "/api/v1/tokens",
+    {
+      config: { roles: ["admin"] },
+      schema: { tags: ["tokens"], description: "Every API token, newest first (no secrets)" },
+    },
+    async () => ctx.provisioning.listTokens(),
+  );
+
+  const TokenParams = Type.Object(
+    { id: Type.String({ pattern: "^[0-9a-f]{16}$" }) },
+    { additionalProperties: false },
+  );
+  app.post<{ Params: { id: string } }>(
+    "/api/v1/tokens/:id/revoke",
+    {
+      config: { roles: ["admin"] },
+      schema: {
+        tags: ["tokens"],
+        params: TokenParams,
+        description: "Revoke: requests and live sessions with it stop at once",
+      },
+    },
+    async (req) => ctx.provisioning.revokeToken(req.params.id),
+  );
+  app.post<{ Params: { id: string } }>(
+    "/api/v1/tokens/:id/rotate",
+    {
+      config: { roles: ["admin"] },
+      schema: {
+        tags: ["tokens"],
+        params: TokenParams,
+        description: "A new secret for the same role, name and site; the old one is revoked",
+      },
+    },
+    async (req, reply) => {
+      const { token, record } = await ctx.provisioning.rotateToken(req.params.id);
+      return reply
+        .code(201)
+        .header("cache-control", "no-store")
+        .send({ token, ...publicToken(record) });
     },
   );
 }

@@ -7,6 +7,8 @@ import { STAFF } from "../auth.js";
 
 export function streamRoutes(app: FastifyInstance, ctx: HubContext): () => void {
   const clients = new Set<(event: string, data: unknown) => void>();
+  /** The token behind each open stream, so revoking it ends the stream. */
+  const ends = new Map<(event: string, data: unknown) => void, { digest: string; end: () => void }>();
   const off = [
     ctx.bus.on("visit.updated", (u) => {
       for (const send of clients) {
@@ -15,6 +17,15 @@ export function streamRoutes(app: FastifyInstance, ctx: HubContext): () => void 
     }),
     ctx.bus.on("alarm.acknowledged", (a) => {
       for (const send of clients) send("alarm_ack", a);
+    }),
+    ctx.bus.on("credentials.revoked", (what) => {
+      if (!("tokenDigest" in what)) return;
+      for (const [send, { digest, end }] of ends)
+        if (digest === what.tokenDigest) {
+          clients.delete(send);
+          ends.delete(send);
+          end();
+        }
     }),
     ctx.bus.on("presence.changed", ({ kind, session }) => {
       const { rssi: _series, lastFrame: _frame, ...summary } = session;
@@ -45,9 +56,17 @@ export function streamRoutes(app: FastifyInstance, ctx: HubContext): () => void 
         res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
       clients.add(send);
       const ping = setInterval(() => res.write(": ping\n\n"), 15_000);
+      ends.set(send, {
+        digest: req.principal?.digest ?? "",
+        end: () => {
+          res.write("event: revoked\ndata: {}\n\n");
+          res.end();
+        },
+      });
       req.raw.on("close", () => {
         clearInterval(ping);
         clients.delete(send);
+        ends.delete(send);
       });
     },
   );

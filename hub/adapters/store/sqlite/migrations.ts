@@ -117,4 +117,20 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
         (SELECT max(seq) FROM events), 0);
     `,
   },
+  {
+    version: 4,
+    name: "versions of sites and engineers (a visit is judged as of its own time)",
+    sql: `
+      CREATE TABLE site_versions (
+        site_id TEXT NOT NULL, valid_from INTEGER NOT NULL, by TEXT, doc TEXT NOT NULL,
+        PRIMARY KEY (site_id, valid_from)
+      );
+      INSERT INTO site_versions (site_id, valid_from, by, doc) SELECT id, 0, NULL, doc FROM sites;
+      CREATE TABLE engineer_versions (
+        engineer_id TEXT NOT NULL, valid_from INTEGER NOT NULL, by TEXT, doc TEXT NOT NULL,
+        PRIMARY KEY (engineer_id, valid_from)
+      );
+      INSERT INTO engineer_versions (engineer_id, valid_from, by, doc) SELECT id, 0, NULL, doc FROM engineers;
+    `,
+  },
 ];

@@ -9,6 +9,7 @@ import type { Engineer, Site, VisitPlan } from "../../../core/model.js";
 import type {
   AlarmAck,
   ApiToken,
+  Change,
   DeviceRecord,
   DeviceStateUpdate,
   PresenceQuery,
@@ -17,6 +18,7 @@ import type {
   Store,
   StoredEvent,
   StoredPresence,
+  Versioned,
   VisitQuery,
 } from "../../../core/ports.js";
 import type { VisitSummary } from "../../../core/visit/types.js";
@@ -108,6 +110,23 @@ const toPlan = (r: VisitRow): VisitPlan => ({
   ...(r.created_at === null ? {} : { createdAt: r.created_at }),
 });
 
+interface VersionRow {
+  valid_from: number;
+  by: string | null;
+  doc: string;
+}
+
+function toVersion<T>(r: VersionRow): Versioned<T> {
+  return { validFrom: r.valid_from, by: r.by, doc: JSON.parse(r.doc) as T };
+}
+
+/** The version in effect at `at` among rows sorted by valid_from (the earliest for a time before all). */
+function versionAt<T>(rows: VersionRow[], at: number): T | undefined {
+  let pick: VersionRow | undefined = rows[0];
+  for (const r of rows) if (r.valid_from <= at) pick = r;
+  return pick ? (JSON.parse(pick.doc) as T) : undefined;
+}
+
 export interface SqliteOptions {
   /** A file path, or ":memory:". */
   path: string;
@@ -139,6 +158,18 @@ export class SqliteStore implements Store {
         "INSERT INTO engineers (id, doc) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc",
       ),
       getEngineer: db.prepare<[string], { doc: string }>("SELECT doc FROM engineers WHERE id = ?"),
+      putSiteVersion: db.prepare(
+        "INSERT OR REPLACE INTO site_versions (site_id, valid_from, by, doc) VALUES (?, ?, ?, ?)",
+      ),
+      siteVersions: db.prepare<[string], { valid_from: number; by: string | null; doc: string }>(
+        "SELECT valid_from, by, doc FROM site_versions WHERE site_id = ? ORDER BY valid_from",
+      ),
+      putEngineerVersion: db.prepare(
+        "INSERT OR REPLACE INTO engineer_versions (engineer_id, valid_from, by, doc) VALUES (?, ?, ?, ?)",
+      ),
+      engineerVersions: db.prepare<[string], { valid_from: number; by: string | null; doc: string }>(
+        "SELECT valid_from, by, doc FROM engineer_versions WHERE engineer_id = ? ORDER BY valid_from",
+      ),
       listEngineers: db.prepare<[], { doc: string }>("SELECT doc FROM engineers ORDER BY id"),
       insertVisit: db.prepare(
         "INSERT OR IGNORE INTO visits (id, site_id, engineer_id, window_from, window_to, created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -212,6 +243,17 @@ export class SqliteStore implements Store {
           revoked_at: number | null;
         }
       >("SELECT * FROM tokens WHERE digest = ?"),
+      listTokens: db.prepare<
+        [],
+        {
+          digest: string;
+          role: Role;
+          name: string;
+          site_id: string | null;
+          created_at: number;
+          revoked_at: number | null;
+        }
+      >("SELECT * FROM tokens ORDER BY created_at DESC, digest"),
       countTokens: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM tokens WHERE revoked_at IS NULL"),
       countTokensByRole: db.prepare<[string], { n: number }>(
         "SELECT count(*) AS n FROM tokens WHERE revoked_at IS NULL AND role = ?",
@@ -264,23 +306,39 @@ export class SqliteStore implements Store {
     );
   }
 
-  async putSite(site: Site): Promise<void> {
-    this.stmt.putSite.run(site.id, JSON.stringify(site));
+  async putSite(site: Site, change?: Change): Promise<void> {
+    const doc = JSON.stringify(site);
+    this.db.transaction(() => {
+      this.stmt.putSite.run(site.id, doc);
+      this.stmt.putSiteVersion.run(site.id, change?.at ?? 0, change?.by ?? null, doc);
+    })();
   }
-  async getSite(id: string): Promise<Site | undefined> {
+  async getSite(id: string, at?: number): Promise<Site | undefined> {
+    if (at !== undefined) return versionAt<Site>(this.stmt.siteVersions.all(id), at);
     const r = this.stmt.getSite.get(id);
     return r ? (JSON.parse(r.doc) as Site) : undefined;
+  }
+  async siteVersions(id: string): Promise<Array<Versioned<Site>>> {
+    return this.stmt.siteVersions.all(id).map(toVersion<Site>);
   }
   async listSites(): Promise<Site[]> {
     return this.stmt.listSites.all().map((r) => JSON.parse(r.doc) as Site);
   }
 
-  async putEngineer(e: Engineer): Promise<void> {
-    this.stmt.putEngineer.run(e.id, JSON.stringify(e));
+  async putEngineer(e: Engineer, change?: Change): Promise<void> {
+    const doc = JSON.stringify(e);
+    this.db.transaction(() => {
+      this.stmt.putEngineer.run(e.id, doc);
+      this.stmt.putEngineerVersion.run(e.id, change?.at ?? 0, change?.by ?? null, doc);
+    })();
   }
-  async getEngineer(id: string): Promise<Engineer | undefined> {
+  async getEngineer(id: string, at?: number): Promise<Engineer | undefined> {
+    if (at !== undefined) return versionAt<Engineer>(this.stmt.engineerVersions.all(id), at);
     const r = this.stmt.getEngineer.get(id);
     return r ? (JSON.parse(r.doc) as Engineer) : undefined;
+  }
+  async engineerVersions(id: string): Promise<Array<Versioned<Engineer>>> {
+    return this.stmt.engineerVersions.all(id).map(toVersion<Engineer>);
   }
   async listEngineers(): Promise<Engineer[]> {
     return this.stmt.listEngineers.all().map((r) => JSON.parse(r.doc) as Engineer);
@@ -454,6 +512,16 @@ export class SqliteStore implements Store {
           revokedAt: r.revoked_at,
         }
       : undefined;
+  }
+  async listTokens(): Promise<ApiToken[]> {
+    return this.stmt.listTokens.all().map((r) => ({
+      digest: r.digest,
+      role: r.role,
+      name: r.name,
+      siteId: r.site_id,
+      createdAt: r.created_at,
+      revokedAt: r.revoked_at,
+    }));
   }
   async countTokens(role?: Role): Promise<number> {
     return (role === undefined ? this.stmt.countTokens.get() : this.stmt.countTokensByRole.get(role))?.n ?? 0;
