@@ -21,14 +21,29 @@ export interface ValidationIssue {
 
 type Validator = ((data: unknown) => boolean | { value: unknown }) & { errors?: ValidationIssue[] };
 
-/** The variant of a union of objects whose literal `type` matches the input's, for a useful error. */
-function variantFor(schema: TSchema, data: unknown): TSchema {
-  if (schema[Kind] !== "Union" || typeof data !== "object" || data === null) return schema;
-  const type = (data as Record<string, unknown>).type;
-  const match = (schema as TUnion).anyOf.find(
-    (v) => v[Kind] === "Object" && (v as TObject).properties.type?.const === type,
+/**
+ * For a union of objects told apart by a literal `type`: the variant the input's `type` names (its
+ * first error is the useful one), or an error on `type` itself when it names none.
+ */
+function variantFor(schema: TSchema, data: unknown): { schema: TSchema } | { issue: ValidationIssue } {
+  if (schema[Kind] !== "Union") return { schema };
+  const variants = (schema as TUnion).anyOf;
+  const types = variants.map((v) =>
+    v[Kind] === "Object" ? (v as TObject).properties.type?.const : undefined,
   );
-  return match ?? schema;
+  if (types.some((t) => typeof t !== "string")) return { schema };
+  const type = typeof data === "object" && data !== null ? (data as Record<string, unknown>).type : undefined;
+  const i = types.indexOf(type);
+  if (i >= 0) return { schema: variants[i] as TSchema };
+  return {
+    issue: {
+      keyword: "union",
+      schemaPath: "",
+      instancePath: "/type",
+      message: `must be one of ${types.join(", ")}`,
+      params: {},
+    },
+  };
 }
 
 function issue(e: ValueError | undefined): ValidationIssue {
@@ -63,7 +78,11 @@ export const strictValidatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema
     const value = convert ? Value.Convert(schema, data) : data;
     if (compiled.Check(value)) return convert ? { value } : true;
     const variant = variantFor(schema, value);
-    const first = (variant === schema ? compiled : compiledFor(variant)).Errors(value).First();
+    if ("issue" in variant) {
+      validate.errors = [variant.issue];
+      return false;
+    }
+    const first = (variant.schema === schema ? compiled : compiledFor(variant.schema)).Errors(value).First();
     validate.errors = [issue(first)];
     return false;
   };

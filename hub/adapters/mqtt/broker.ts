@@ -36,7 +36,7 @@ export interface MqttOptions {
   maxPayloadBytes: number;
   ratePerSecond: number;
   rateBurst: number;
-  /** Connection attempts per client id (burst, then per second). */
+  /** Connection attempts per client id from one address (burst, then per second). */
   connectsPerId?: { burst: number; perSecond: number };
   /** Connection attempts per source address. */
   connectsPerAddress?: { burst: number; perSecond: number };
@@ -181,7 +181,8 @@ export class MqttBroker {
       this.refuse("anonymous", { client: client.id, address });
       throw authError("anonymous connections are refused", 5);
     }
-    if (!this.connectsByAddress.take(address) || !this.connectsById.take(client.id)) {
+    // Per (id, address): a flood from elsewhere cannot use up the device's own budget.
+    if (!this.connectsByAddress.take(address) || !this.connectsById.take(`${client.id}@${address}`)) {
       this.refuse("connect_rate", { client: client.id, address });
       throw authError("too many connection attempts: retry later", 3);
     }

@@ -88,10 +88,16 @@ export class GuardedConnection extends Duplex {
 
   /** Walks the packet boundaries in `chunk`; the first violation found, if any. */
   private scan(chunk: Buffer): { kind: GuardViolation; claimed?: number } | undefined {
+    const header = this.scanHeaders(chunk);
+    if (header) return header;
     if (!this.authenticated) {
       this.received += chunk.length;
       if (this.received > this.limits.preAuthTotalBytes) return { kind: "preauth_bytes" };
     }
+    return undefined;
+  }
+
+  private scanHeaders(chunk: Buffer): { kind: GuardViolation; claimed?: number } | undefined {
     let i = 0;
     while (i < chunk.length) {
       if (this.state === "body") {
