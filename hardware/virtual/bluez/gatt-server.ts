@@ -173,8 +173,7 @@ export class GattDatabase {
       const uuid = str(c.UUID, "s");
       const service = services.find((x) => x.path === str(c.Service, "o"));
       const flags = c.Flags?.signature === "as" ? (c.Flags.value as string[]) : undefined;
-      if (!uuid || !UUID.test(uuid) || !service || !flags?.every((f) => KNOWN_FLAGS.has(f)))
-        return undefined;
+      if (!uuid || !UUID.test(uuid) || !service || !flags?.every((f) => KNOWN_FLAGS.has(f))) return undefined;
       service.chrcs.push({ uuid, path, flags, handle: 0, app, subscribers: new Set() });
     }
     if (services.length === 0) return undefined;
