@@ -47,6 +47,8 @@ export interface BleRig {
     stateDir?: string;
     /** Another provisioned badge than the seeded one. */
     device?: { id: string; badgeNo: number; key: string };
+    /** The badge's board, if the test made it already (its address wins). */
+    host?: VirtualHost;
   }): Promise<RigBadge>;
   stop(): Promise<void>;
 }
@@ -125,7 +127,7 @@ export async function startBleRig(
       return { id, badgeNo, key: p.key ?? "" };
     },
     async addBadge(o = {}) {
-      const host = bluez.host(o.address ?? "C4:11:22:33:44:01");
+      const host = o.host ?? bluez.host(o.address ?? "C4:11:22:33:44:01");
       const who = o.device ?? seeded.badge;
       const key = fromHex(who.key);
       const peripheral = new BluezPeripheral({ busAddress: host.busAddress, advertIntervalMs: 200 });

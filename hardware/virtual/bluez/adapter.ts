@@ -223,6 +223,8 @@ export class VirtualAdapter implements AirRadio {
       this.host.bus.export(d.path, d.iface);
       return;
     }
+    // The same address from a new controller object (its bluetoothd restarted): the same device.
+    d.remote = from;
     d.heard(advert, from.rssi);
   }
 

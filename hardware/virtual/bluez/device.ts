@@ -255,7 +255,7 @@ export class DeviceObject {
 
   constructor(
     readonly adapter: VirtualAdapter,
-    readonly remote: AirRadio,
+    public remote: AirRadio,
   ) {
     this.path = `${adapter.path}/dev_${remote.address.replaceAll(":", "_")}`;
     this.iface = new DeviceIface(this);
