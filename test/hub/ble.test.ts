@@ -106,6 +106,8 @@ describe("BLE: node-ble central against the BlueZ stand-in on a real D-Bus", () 
     await openVisit(hub);
     const b = await rig.addBadge();
     await eventually(() => linked(rig as BleRig), 8000);
+    // Present first (arrival takes a few rotations), so that leaving makes a departure.
+    await eventually(() => hub.presence.tracker.isPresent("badge-1", "hub-radio"), 8000);
     b.host.setInRange(false);
     await eventually(() => !linked(rig as BleRig), 5000);
     const departed = await eventually(

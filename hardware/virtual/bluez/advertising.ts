@@ -232,9 +232,12 @@ export class AdvertisingManager {
 
   private start(r: Registration): void {
     const every = r.ad.minIntervalMs ?? this.defaultIntervalMs;
-    r.timer = setInterval(() => {
+    const send = () => {
       if (this.powered()) this.transmit(this.advertOf(r));
-    }, every);
+    };
+    // The controller starts advertising as soon as the instance is added.
+    setImmediate(send);
+    r.timer = setInterval(send, every);
     r.timer.unref();
     if (r.ad.timeoutS > 0) r.expiry = setTimeout(() => this.release(r), r.ad.timeoutS * 1000);
   }

@@ -96,7 +96,7 @@ export class BluezStandIn implements Host {
       return false;
     });
     this.bus.on("message", (msg) => this.dispatch(msg));
-    for (const rule of SIGNAL_RULES) await addMatch(this.bus, rule);
+    await Promise.all(SIGNAL_RULES.map((rule) => addMatch(this.bus, rule)));
     const reply = await this.bus.requestName("org.bluez", 0);
     if (reply !== 1) throw new Error("org.bluez is taken on this bus");
     this.bus.export("/org/bluez", this.agent);

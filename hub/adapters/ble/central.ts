@@ -437,10 +437,13 @@ export class BleCentral {
     const outcome = await this.deps.sink.submitFrame(bytes, rx);
     // A refused frame (replayed, revoked) says nothing about who is here, even if it verified.
     if (outcome.badge && outcome.status !== "rejected") {
+      const first = w.badge === undefined;
       w.badge = outcome.badge;
       if (outcome.counter !== undefined) w.counter = Math.max(w.counter, outcome.counter);
       w.lastHeard = rx.at;
       this.deps.onVerified?.(bytes, rx, outcome);
+      // A badge just found need not wait for the next supervision tick for its link.
+      if (first && this.dbus && !this.stopped) this.connectSome();
     }
     return outcome;
   }
