@@ -47,7 +47,9 @@ export class Badge {
   private pendingPress: NodeJS.Timeout | undefined;
   private held = false;
   private draining = false;
-  private off: () => void = () => {};
+  /** A BLE badge has put a presence frame on the air since it booted. */
+  private announced = false;
+  private offs: Array<() => void> = [];
   readonly board: five.Board;
   /** Last feedback pattern played (for display and tests). */
   lastSignal: string | undefined;
@@ -109,11 +111,14 @@ export class Badge {
         this.press();
       }, profile.doublePressMs);
     });
-    this.off = radio.onCommand(deviceId, (c) => this.command(c));
-    // A BLE central finds the badge by its signed advert, and keeps hearing that frame (stale, but
-    // still verifiable) while a backlog holds newer presence back: so a BLE badge announces itself
-    // at once, before its first press can become a backlog.
-    if (radio.advertises) this.presence();
+    this.offs.push(radio.onCommand(deviceId, (c) => this.command(c)));
+    this.announce();
+    this.offs.push(
+      radio.onStateChange?.(() => {
+        this.announce();
+        void this.drain();
+      }) ?? (() => {}),
+    );
     this.timers.every(profile.presenceIntervalS * 1000, () => this.presence());
     this.timers.every(1000, () => this.drain());
   }
@@ -166,6 +171,19 @@ export class Badge {
     } finally {
       this.draining = false;
     }
+  }
+
+  /**
+   * A BLE central finds the badge only by a signed advert, and keeps hearing that frame (stale, but
+   * still verifiable) while a backlog holds newer presence back. So a BLE badge puts one presence
+   * frame on the air as soon as its radio is up, even when its first press (a long frame, which is
+   * never advertised) already waits: otherwise the hub would never find it.
+   */
+  private announce(): void {
+    if (this.announced || !this.opts.radio.advertises || !this.opts.radio.inRange(this.opts.badgeNo)) return;
+    this.announced = true;
+    const f = this.frame((h) => ({ type: "presence", ...h, battery: this.battery() }));
+    void this.opts.radio.send(this.opts.badgeNo, f, "advert");
   }
 
   /** A signed presence advert, only live and only with nothing older waiting. */
@@ -248,6 +266,6 @@ export class Badge {
   async stop(): Promise<void> {
     this.timers.clear();
     if (this.pendingPress) clearTimeout(this.pendingPress);
-    this.off();
+    for (const off of this.offs) off();
   }
 }

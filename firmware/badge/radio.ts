@@ -17,6 +17,8 @@ export interface BadgeRadio {
   send(badgeNo: number, frame: Uint8Array, kind: FrameKind): Promise<boolean>;
   /** Commands the hub sends to this badge. */
   onCommand(badgeId: string, fn: (c: DeviceCommand) => void): () => void;
+  /** Called when the radio comes on the air, goes off it, or a hub links or unlinks. */
+  onStateChange?(fn: () => void): () => void;
 }
 
 export class GatewayRadio implements BadgeRadio {

@@ -1,9 +1,11 @@
 /**
  * How the simulator's badges reach the hub: through a gateway over MQTT (GatewayRadio), or over
- * BLE through the BlueZ stand-in (each badge a peripheral the hub's node-ble central discovers).
+ * BLE: each badge's radio is BlueZ's peripheral API on a bluetoothd of its own (a BlueZ stand-in
+ * host on a private bus, on the same air as the hub's adapters), exactly as on a badge's board.
  */
 import { fromHex } from "../../protocol/index.js";
-import { ADVERT_INTERVAL_MS, type BlePeripheral, BleRadio } from "../badge/ble-radio.js";
+import { ADVERT_INTERVAL_MS, BleRadio } from "../badge/ble-radio.js";
+import { BluezPeripheral } from "../badge/bluez/peripheral.js";
 import type { BadgeRadio, GatewayRadio } from "../badge/radio.js";
 
 export interface SimBadge {
@@ -26,9 +28,18 @@ export function gatewaySimRadio(gateway: GatewayRadio): SimRadio {
   };
 }
 
-/** What the simulator needs of the BlueZ stand-in: a peripheral per badge. */
+/** A badge's board as the simulator moves it: its own D-Bus with a bluetoothd on it. */
+export interface BadgeHost {
+  readonly busAddress: string;
+  /** Resolves once the board's D-Bus and bluetoothd run. */
+  readonly ready: Promise<unknown>;
+  setInRange(inRange: boolean): void;
+  stop(): Promise<void>;
+}
+
+/** What the simulator needs of the BlueZ stand-in: a bluetoothd for each badge, on the hub's air. */
 export interface PeripheralSource {
-  peripheral(address: string): BlePeripheral & { setInRange(inRange: boolean): void };
+  host(address: string): BadgeHost;
 }
 
 /** A random static address (the two top bits of the first octet set) derived from the badge number. */
@@ -45,28 +56,37 @@ export function badgeAddress(badgeNo: number): string {
 }
 
 export function bleSimRadio(bluez: PeripheralSource, advertIntervalMs = ADVERT_INTERVAL_MS): SimRadio {
-  const radios = new Map<number, { radio: BleRadio; p: ReturnType<PeripheralSource["peripheral"]> }>();
+  const radios = new Map<number, { radio: BleRadio; peripheral: BluezPeripheral; host: BadgeHost }>();
   return {
     radioFor(badge) {
       let r = radios.get(badge.badgeNo);
       if (!r) {
-        const p = bluez.peripheral(badgeAddress(badge.badgeNo));
-        p.setInRange(true);
-        const radio = new BleRadio(p, { badgeNo: badge.badgeNo, key: fromHex(badge.key), advertIntervalMs });
-        radio.start();
-        r = { radio, p };
+        const host = bluez.host(badgeAddress(badge.badgeNo));
+        // The badge program's radio, as on its board; it registers once its bluetoothd is up.
+        const peripheral = new BluezPeripheral({ busAddress: host.busAddress, advertIntervalMs });
+        // As on a board, where the badge's service starts after bluetooth.service.
+        void host.ready.then(() => peripheral.start());
+        const radio = new BleRadio(peripheral, {
+          badgeNo: badge.badgeNo,
+          key: fromHex(badge.key),
+          advertIntervalMs,
+        });
+        r = { radio, peripheral, host };
         radios.set(badge.badgeNo, r);
       }
       return r.radio;
     },
     setInRange(no, inRange) {
-      radios.get(no)?.p.setInRange(inRange);
+      radios.get(no)?.host.setInRange(inRange);
     },
     async stop() {
-      for (const { radio, p } of radios.values()) {
-        radio.stop();
-        p.setInRange(false);
-      }
+      await Promise.all(
+        [...radios.values()].map(async ({ radio, peripheral, host }) => {
+          radio.stop();
+          await peripheral.stop();
+          await host.stop();
+        }),
+      );
     },
   };
 }

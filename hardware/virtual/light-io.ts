@@ -42,15 +42,19 @@ export class LightIO extends EventEmitter {
 
   constructor() {
     super();
-    this.pins = Array.from({ length: 20 }, (_, i) => ({
+    // Pins 0–19 are an Uno's; 20–27 are digital only, so a badge wired by GPIO number (a Raspberry
+    // Pi's lines go to 27) runs here too.
+    this.pins = Array.from({ length: 28 }, (_, i) => ({
       supportedModes:
-        i >= 14
-          ? [MODES.INPUT, MODES.OUTPUT, MODES.ANALOG, MODES.I2C]
-          : [MODES.INPUT, MODES.OUTPUT, MODES.PWM, MODES.SERVO],
+        i >= 20
+          ? [MODES.INPUT, MODES.OUTPUT]
+          : i >= 14
+            ? [MODES.INPUT, MODES.OUTPUT, MODES.ANALOG, MODES.I2C]
+            : [MODES.INPUT, MODES.OUTPUT, MODES.PWM, MODES.SERVO],
       mode: null,
       value: 0,
       report: 0,
-      analogChannel: i >= 14 ? i - 14 : 127,
+      analogChannel: i >= 14 && i < 20 ? i - 14 : 127,
     }));
     // Like a board that has just answered its handshake.
     setImmediate(() => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type BlePeripheral, BleRadio } from "../../firmware/badge/ble-radio.js";
+import { type BlePeripheral, BleRadio, type WriteOutcome } from "../../firmware/badge/ble-radio.js";
 import {
   ACK_CHAR_UUID,
   type DeviceCommand,
@@ -14,29 +14,28 @@ const key = new Uint8Array(16).fill(3);
 const BADGE = 0x42;
 
 class FakePeripheral implements BlePeripheral {
-  inRange = true;
+  onAir = true;
   linked = false;
   readonly adverts: Uint8Array[] = [];
   readonly notified: Uint8Array[] = [];
-  readonly writes = new Map<string, (v: Uint8Array) => void | Promise<void>>();
-  advertise(d: Uint8Array) {
+  readonly writes = new Map<string, (v: Uint8Array) => WriteOutcome>();
+  setAdvert(d: Uint8Array) {
     this.adverts.push(d);
-    return true;
   }
   notify(v: Uint8Array) {
     if (!this.linked) return false;
     this.notified.push(v);
     return true;
   }
-  onWrite(uuid: string, fn: (v: Uint8Array) => void | Promise<void>) {
+  onWrite(uuid: string, fn: (v: Uint8Array) => WriteOutcome) {
     this.writes.set(uuid, fn);
   }
-  onLink() {
+  onChange() {
     return () => {};
   }
   /** The radio's write handlers are synchronous: a GATT write is handled before it returns. */
-  write(uuid: string, v: Uint8Array): void {
-    void this.writes.get(uuid)?.(v);
+  write(uuid: string, v: Uint8Array): WriteOutcome | undefined {
+    return this.writes.get(uuid)?.(v);
   }
 }
 
@@ -68,16 +67,53 @@ describe("badge BLE radio", () => {
     await expect(sent).resolves.toBe(true);
   });
 
-  it("without a link: a long frame waits; a short one is advertised and counts after enough adverts", async () => {
+  it("without a link a frame waits for its ack; a short one is handed to the controller once and repeated", async () => {
+    let now = 1_000_000;
     const p = new FakePeripheral();
-    const radio = new BleRadio(p, { badgeNo: BADGE, key, advertIntervalMs: 5, advertOnlyRepeats: 4 });
+    const radio = new BleRadio(p, { badgeNo: BADGE, key, advertIntervalMs: 250, clock: () => now });
     expect(await radio.send(BADGE, gear(1), "gatt")).toBe(false);
     expect(await radio.send(BADGE, frame(2), "advert")).toBe(false);
-    radio.start();
-    await new Promise((r) => setTimeout(r, 60));
-    radio.stop();
-    expect(p.adverts.length).toBeGreaterThanOrEqual(4);
+    now += 60_000;
+    // Still waiting: a badge cannot tell a hub out of range from one that only listens.
+    expect(await radio.send(BADGE, frame(2), "advert")).toBe(false);
+    expect(p.adverts).toEqual([frame(2)]);
+  });
+
+  it("for a hub that never links, a short frame may leave after enough adverts (advertOnlyRepeats)", async () => {
+    let now = 1_000_000;
+    const p = new FakePeripheral();
+    const radio = new BleRadio(p, {
+      badgeNo: BADGE,
+      key,
+      advertIntervalMs: 250,
+      advertOnlyRepeats: 4,
+      clock: () => now,
+    });
+    expect(await radio.send(BADGE, frame(2), "advert")).toBe(false);
+    now += 3 * 250;
+    expect(await radio.send(BADGE, frame(2), "advert")).toBe(false);
+    now += 250;
     expect(await radio.send(BADGE, frame(2), "advert")).toBe(true);
+    // A long frame never leaves without a link.
+    expect(await radio.send(BADGE, gear(3), "gatt")).toBe(false);
+  });
+
+  it("refuses a write of the wrong length, and a genuine message on another message's characteristic", () => {
+    const p = new FakePeripheral();
+    const radio = new BleRadio(p, { badgeNo: BADGE, key });
+    const ack = encodeDownlink({ type: "ack", badge: BADGE, counter: 1, status: "accepted" }, key);
+    expect(p.write(ACK_CHAR_UUID, ack.subarray(0, ack.length - 1))).toBe("invalid_length");
+    expect(p.write(ACK_CHAR_UUID, new Uint8Array([...ack, 0]))).toBe("invalid_length");
+    expect(p.write(TIME_CHAR_UUID, new Uint8Array(0))).toBe("invalid_length");
+    // Right length for the time characteristic, but garbage: taken, counted, ignored.
+    expect(p.write(TIME_CHAR_UUID, new Uint8Array(26).fill(0xaa))).toBe("ok");
+    const signal = encodeDownlink(
+      { type: "signal", badge: BADGE, seq: 5, pattern: "confirm", repeat: 1 },
+      key,
+    );
+    // A signed signal written to the ack characteristic is the wrong length there as well.
+    expect(p.write(ACK_CHAR_UUID, signal)).toBe("invalid_length");
+    expect(radio.refused).toBe(5);
   });
 
   it("takes a time sync only when it echoes one of its recent counters; signals only when newer", async () => {
@@ -86,19 +122,21 @@ describe("badge BLE radio", () => {
     const got: DeviceCommand[] = [];
     radio.onCommand("b", (c) => got.push(c));
     for (let c = 1; c <= TIME_ECHO_WINDOW + 10; c++) await radio.send(BADGE, frame(c, "presence"), "advert");
-    const time = (hubTime: number, counter: number): void =>
+    const time = (hubTime: number, counter: number): void => {
       p.write(TIME_CHAR_UUID, encodeDownlink({ type: "time", badge: BADGE, hubTime, counter }, key));
+    };
     time(2_000_000_000_000, 5); // too old an echo: a replay
     time(2_000_000_000_000, TIME_ECHO_WINDOW + 11); // a counter the badge never used
     expect(got).toEqual([]);
     expect(radio.refused).toBe(2);
     time(2_000_000_000_000, TIME_ECHO_WINDOW + 9);
     expect(got).toMatchObject([{ type: "time_sync", hubTime: 2_000_000_000_000 }]);
-    const signal = (seq: number): void =>
+    const signal = (seq: number): void => {
       p.write(
         SIGNAL_CHAR_UUID,
         encodeDownlink({ type: "signal", badge: BADGE, seq, pattern: "confirm", repeat: 1 }, key),
       );
+    };
     signal(100);
     signal(100);
     signal(99);

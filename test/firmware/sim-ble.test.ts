@@ -42,7 +42,7 @@ describe("the site simulator with badges on BLE (node-ble central, BlueZ stand-i
   }, 150_000);
   afterAll(async () => {
     await hub.stop();
-    await bluez.stop();
+    await bluez.stopAll();
     await bus.stop();
     dir.cleanup();
   });

@@ -37,7 +37,7 @@ describe("BLE: node-ble central against the BlueZ stand-in on a real D-Bus", () 
     const { hub } = rig;
     await openVisit(hub);
     const b = await rig.addBadge();
-    b.peripheral.rssi = -58;
+    b.host.radio.rssi = -58;
     const session = await eventually(
       () => hub.presence.tracker.present().find((s) => s.badge === "badge-1"),
       8000,
@@ -90,13 +90,13 @@ describe("BLE: node-ble central against the BlueZ stand-in on a real D-Bus", () 
     });
     await eventually(() => b.badge.lastSignal === "cleanup_missing", 5000);
     // A signal for a badge out of range waits for its next link.
-    b.peripheral.setInRange(false);
+    b.host.setInRange(false);
     await eventually(() => !linked(rig as BleRig), 5000);
     hub.ctx.bus.emit("device.command", {
       device: "badge-1",
       command: { v: 1, type: "signal", time: Date.now(), pattern: "alarm", repeat: 1 },
     });
-    b.peripheral.setInRange(true);
+    b.host.setInRange(true);
     await eventually(() => b.badge.lastSignal === "alarm", 10_000);
   });
 
@@ -106,7 +106,9 @@ describe("BLE: node-ble central against the BlueZ stand-in on a real D-Bus", () 
     await openVisit(hub);
     const b = await rig.addBadge();
     await eventually(() => linked(rig as BleRig), 8000);
-    b.peripheral.setInRange(false);
+    // Present first (arrival takes a few rotations), so that leaving makes a departure.
+    await eventually(() => hub.presence.tracker.isPresent("badge-1", "hub-radio"), 8000);
+    b.host.setInRange(false);
     await eventually(() => !linked(rig as BleRig), 5000);
     const departed = await eventually(
       async () => (await hub.ctx.store.listPresence({ badge: "badge-1", open: false }))[0],
@@ -124,7 +126,7 @@ describe("BLE: node-ble central against the BlueZ stand-in on a real D-Bus", () 
     }
     expect(b.badge.queue.length).toBe(3);
     expect(await eventsOf(rig)).toHaveLength(0);
-    b.peripheral.setInRange(true);
+    b.host.setInRange(true);
     await eventually(
       async () => (await eventsOf(rig as BleRig)).length === 3 && b.badge.queue.length === 0,
       15_000,
@@ -150,7 +152,7 @@ describe("BLE: node-ble central against the BlueZ stand-in on a real D-Bus", () 
     const { hub, seeded } = rig;
     await openVisit(hub);
     const key = fromHex(seeded.badge.key);
-    const rogue = rig.bluez.peripheral("D0:00:00:00:00:66");
+    const rogue = await rig.rogue("D0:00:00:00:00:66");
     const frame = (counter: number, k = key) =>
       encodeFrame(
         {
@@ -191,9 +193,10 @@ describe("BLE: node-ble central against the BlueZ stand-in on a real D-Bus", () 
 
     // A rogue central writes a forged ack and a stale time to a real badge over GATT.
     const b = await rig.addBadge({ address: "C4:11:22:33:44:02" });
-    b.peripheral.setInRange(false);
+    await eventually(() => b.radio.inRange(), 5000);
+    b.host.setInRange(false);
     b.badge.press();
-    b.peripheral.setInRange(true);
+    b.host.setInRange(true);
     const rogueBus = openBus(rig.bus.address);
     const bluetooth = bluetoothOn(rogueBus);
     try {
@@ -306,7 +309,7 @@ describe("BLE: node-ble central against the BlueZ stand-in on a real D-Bus", () 
       address: "C4:11:22:33:44:0F",
       device: badge2,
     });
-    mute.peripheral.connectable = false;
+    mute.host.radio.connectable = false;
     const ok = await rig.addBadge();
     // The answering badge links and delivers while the mute one's connects keep failing.
     await eventually(() => linked(rig as BleRig), 8000);

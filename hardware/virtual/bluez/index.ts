@@ -1,10 +1,11 @@
 /** A BlueZ stand-in on a private D-Bus: what the demo and the tests use when there is no radio. */
-import { dbusDaemonAvailable, PrivateBus } from "./private-bus.js";
-import { BluezStandIn, type StandInOptions } from "./stand-in.js";
 
-export type { VirtualPeripheral } from "./stand-in.js";
-export type { StandInOptions };
-export { BluezStandIn, dbusDaemonAvailable, PrivateBus };
+import type { HostOptions } from "./host.js";
+import { dbusDaemonAvailable, PrivateBus } from "./private-bus.js";
+import { BluezStandIn, VirtualHost } from "./stand-in.js";
+
+export type { HostOptions };
+export { BluezStandIn, dbusDaemonAvailable, PrivateBus, VirtualHost };
 
 export interface VirtualBluez {
   bus: PrivateBus;
@@ -12,7 +13,7 @@ export interface VirtualBluez {
   stop(): Promise<void>;
 }
 
-export async function startVirtualBluez(opts: StandInOptions = {}): Promise<VirtualBluez> {
+export async function startVirtualBluez(opts: HostOptions = {}): Promise<VirtualBluez> {
   const bus = await PrivateBus.start();
   try {
     const bluez = await BluezStandIn.start(bus.address, opts);
@@ -20,7 +21,7 @@ export async function startVirtualBluez(opts: StandInOptions = {}): Promise<Virt
       bus,
       bluez,
       async stop() {
-        await bluez.stop();
+        await bluez.stopAll();
         await bus.stop();
       },
     };

@@ -23,14 +23,19 @@ export class PrivateBus {
 
   /** Starts a daemon on a fresh socket (or on `address` again after `kill`, for restart tests). */
   static async start(dir?: string): Promise<PrivateBus> {
-    const owned = dir === undefined;
-    const d = dir ?? mkdtempSync(join(tmpdir(), "onsite-dbus-"));
-    const bus = new PrivateBus(`unix:path=${join(d, "bus")}`, d, owned);
+    const bus = PrivateBus.create(dir);
     await bus.spawn();
     return bus;
   }
 
-  private spawn(): Promise<void> {
+  /** A bus whose address is known now and whose daemon starts with `spawn()`. */
+  static create(dir?: string): PrivateBus {
+    const owned = dir === undefined;
+    const d = dir ?? mkdtempSync(join(tmpdir(), "onsite-dbus-"));
+    return new PrivateBus(`unix:path=${join(d, "bus")}`, d, owned);
+  }
+
+  spawn(): Promise<void> {
     return new Promise((resolve, reject) => {
       const child = spawn(
         "dbus-daemon",

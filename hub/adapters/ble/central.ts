@@ -14,6 +14,9 @@
  *   of earshot and returns.
  * - Faults: D-Bus gone, BlueZ restarted, adapter powered off. Each is logged once, shown in
  *   `/healthz` (key "ble") and retried; nothing here touches MQTT, which keeps running.
+ *
+ * Which badge gets a link when (slots, rotation, backoff, dropping and forgiving, held signals,
+ * time-sync cadence) is decided by the pure LinkPolicy (link-policy.ts); this class does the I/O.
  */
 import {
   ACK_CHAR_UUID,
@@ -33,6 +36,7 @@ import type { Clock } from "../../core/ports.js";
 import type { FrameOutcome, Reception } from "../../ingest/ingest.js";
 import type { Logger } from "../../log.js";
 import type { Metrics } from "../../metrics.js";
+import { type Heard, LINK_TIMING, LinkPolicy, type LinkState, type Signal } from "./link-policy.js";
 import {
   type Adapter,
   type Bluetooth,
@@ -108,35 +112,17 @@ interface Watch {
   counter: number;
 }
 
-interface Link {
-  device: string;
-  badgeNo: number;
-  address: string;
-  adapter: string;
-  state: "idle" | "connecting" | "up";
-  attempts: number;
-  nextAttemptAt: number;
-  failingSince: number | null;
-  dropped: boolean;
+/** The I/O side of one badge's link: node-ble's objects and the queue of its GATT operations. */
+interface Conn {
   ble: Device | undefined;
   ack: GattCharacteristic | undefined;
   signal: GattCharacteristic | undefined;
-  queue: Promise<void>;
-  lastSignalSeq: number;
-  /** When the link last carried a frame (or came up). */
-  lastActive: number;
   time: GattCharacteristic | undefined;
   watch: Watch | undefined;
-  lastTimeSync: number;
+  queue: Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** A link that carried nothing this long may be released for a waiting badge. */
-const IDLE_MS = 5_000;
-/** A signal for a badge not linked now is delivered on its next link within this long. */
-const SIGNAL_TTL_MS = 60_000;
-/** Linked badges get a fresh time sync this often. */
-const TIME_SYNC_MS = 3_600_000;
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout | undefined;
@@ -162,11 +148,8 @@ export class BleCentral {
   private bluezOwner: string | undefined;
   private readonly adapters = new Map<string, { adapter: Adapter; discovering: boolean }>();
   private readonly watches = new Map<string, Watch>();
-  private readonly links = new Map<string, Link>();
-  private readonly pendingSignals = new Map<
-    string,
-    { command: Extract<DeviceCommand, { type: "signal" }>; at: number }
-  >();
+  private readonly policy: LinkPolicy;
+  private readonly conns = new Map<string, Conn>();
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private stopped = false;
@@ -177,18 +160,42 @@ export class BleCentral {
   constructor(
     private readonly deps: BleCentralDeps,
     private readonly opts: BleCentralOptions,
-  ) {}
+  ) {
+    const c = opts.connect;
+    this.policy = new LinkPolicy(
+      {
+        enabled: c.enabled,
+        maxLinks: c.maxLinks,
+        dropAfterMs: c.dropAfterMs,
+        heardWithinMs: c.heardWithinMs,
+        ...LINK_TIMING,
+      },
+      deps.clock,
+    );
+  }
+
+  private conn(device: string): Conn {
+    let c = this.conns.get(device);
+    if (!c) {
+      c = {
+        ble: undefined,
+        ack: undefined,
+        signal: undefined,
+        time: undefined,
+        watch: undefined,
+        queue: Promise.resolve(),
+      };
+      this.conns.set(device, c);
+    }
+    return c;
+  }
 
   async start(): Promise<void> {
     this.offs.push(
       this.deps.bus.on("device.command", ({ device, command }) => this.command(device, command)),
     );
     this.deps.metrics.onCollect(() => {
-      this.deps.metrics.set(
-        "onsite_ble_links",
-        "GATT links up",
-        [...this.links.values()].filter((l) => l.state === "up").length,
-      );
+      this.deps.metrics.set("onsite_ble_links", "GATT links up", this.policy.linked().length);
       this.deps.metrics.set("onsite_ble_devices", "BLE devices watched", this.watches.size);
     });
     this.health(false, "starting");
@@ -214,7 +221,7 @@ export class BleCentral {
 
   /** Links currently up, by badge device id (for status and tests). */
   linkedBadges(): string[] {
-    return [...this.links.values()].filter((l) => l.state === "up").map((l) => l.device);
+    return this.policy.linked();
   }
 
   // ---- supervision: bus, BlueZ, adapters, devices, links ----
@@ -293,11 +300,10 @@ export class BleCentral {
       }
       await this.syncDevices(name, entry.adapter, now);
     }
-    this.connectSome(now);
-    for (const link of this.links.values()) {
-      if (link.state === "up" && now - link.lastTimeSync >= TIME_SYNC_MS) {
-        link.queue = link.queue.then(() => this.syncTime(link));
-      }
+    this.connectSome();
+    for (const link of this.policy.timeSyncsDue()) {
+      const c = this.conn(link.device);
+      c.queue = c.queue.then(() => this.syncTime(link));
     }
     return problems.length > 0 ? problems.join("; ") : undefined;
   }
@@ -408,7 +414,7 @@ export class BleCentral {
   private changed(w: Watch, changed: Record<string, { value: unknown }>): void {
     if (changed.RSSI) w.rssi = Number(changed.RSSI.value);
     if (changed.Connected && changed.Connected.value === false) {
-      const link = w.badge && this.links.get(w.badge.device);
+      const link = w.badge && this.policy.get(w.badge.device);
       if (link && link.address === w.address && link.state === "up") this.linkDown(link, "disconnected");
     }
     const md = changed.ManufacturerData?.value as Record<string, { value: unknown }> | undefined;
@@ -431,93 +437,53 @@ export class BleCentral {
     const outcome = await this.deps.sink.submitFrame(bytes, rx);
     // A refused frame (replayed, revoked) says nothing about who is here, even if it verified.
     if (outcome.badge && outcome.status !== "rejected") {
+      const first = w.badge === undefined;
       w.badge = outcome.badge;
       if (outcome.counter !== undefined) w.counter = Math.max(w.counter, outcome.counter);
       w.lastHeard = rx.at;
       this.deps.onVerified?.(bytes, rx, outcome);
+      // A badge just found need not wait for the next supervision tick for its link.
+      if (first && this.dbus && !this.stopped) this.connectSome();
     }
     return outcome;
   }
 
   // ---- GATT links ----
 
-  private connectSome(now: number): void {
-    const c = this.opts.connect;
-    if (!c.enabled) return;
-    let busy = [...this.links.values()].filter((l) => l.state !== "idle").length;
-    const candidates = [...this.watches.values()]
-      .filter(
-        (w) => w.badge && now - w.lastHeard <= c.heardWithinMs && this.adapters.get(w.adapter)?.discovering,
-      )
-      .sort((a, b) => b.lastHeard - a.lastHeard);
-    for (const w of candidates) {
-      const badge = w.badge as { device: string; no: number };
-      let link = this.links.get(badge.device);
-      if (!link) {
-        link = {
-          device: badge.device,
-          badgeNo: badge.no,
-          address: w.address,
-          adapter: w.adapter,
-          state: "idle",
-          attempts: 0,
-          nextAttemptAt: 0,
-          failingSince: null,
-          dropped: false,
-          queue: Promise.resolve(),
-          lastSignalSeq: 0,
-          lastActive: 0,
-          time: undefined,
-          watch: undefined,
-          lastTimeSync: 0,
-          ble: undefined,
-          ack: undefined,
-          signal: undefined,
-        };
-        this.links.set(badge.device, link);
-      }
-      if (link.state !== "idle" || now < link.nextAttemptAt) continue;
-      if (link.dropped) continue;
-      if (busy >= c.maxLinks) {
-        if (!this.releaseIdleLink(now)) break;
-        busy--;
-      }
-      link.address = w.address;
-      link.adapter = w.adapter;
-      busy++;
-      void this.connect(link, w);
-    }
-    // A dropped badge gets another chance once it has been out of earshot and is heard again.
-    for (const link of this.links.values()) {
-      const w = [...this.watches.values()].find((x) => x.badge?.device === link.device);
-      if (link.dropped && (!w || now - w.lastHeard > c.heardWithinMs)) {
-        link.dropped = false;
-        link.failingSince = null;
-        link.attempts = 0;
-      }
+  private connectSome(): void {
+    const heard: Heard[] = [...this.watches.values()].flatMap((w) =>
+      w.badge
+        ? [
+            {
+              key: w.path,
+              device: w.badge.device,
+              badgeNo: w.badge.no,
+              address: w.address,
+              adapter: w.adapter,
+              lastHeard: w.lastHeard,
+              scanning: this.adapters.get(w.adapter)?.discovering === true,
+            },
+          ]
+        : [],
+    );
+    for (const { connect, via, release } of this.policy.plan(heard)) {
+      if (release) this.released(release);
+      const w = this.watches.get(via.key);
+      if (w) void this.connect(connect, w);
     }
   }
 
-  /**
-   * With every link slot taken and a badge waiting, the link idle longest (nothing carried for
-   * IDLE_MS) is released: links go to badges with something to say, in turn.
-   */
-  private releaseIdleLink(now: number): boolean {
-    const idle = [...this.links.values()]
-      .filter((l) => l.state === "up" && now - l.lastActive >= IDLE_MS)
-      .sort((a, b) => a.lastActive - b.lastActive)[0];
-    if (!idle) return false;
-    this.deps.log.debug({ badge: idle.device }, "releasing an idle GATT link for a waiting badge");
-    const ble = idle.ble;
-    this.linkDown(idle, "released for a waiting badge");
-    idle.nextAttemptAt = now + IDLE_MS;
+  /** The policy gave this idle link's slot to a waiting badge. */
+  private released(link: LinkState): void {
+    this.deps.log.debug({ badge: link.device }, "releasing an idle GATT link for a waiting badge");
+    const ble = this.conn(link.device).ble;
+    this.afterDown(link, "released for a waiting badge");
     void ble?.disconnect().catch(() => {});
-    return true;
   }
 
-  private async connect(link: Link, w: Watch): Promise<void> {
+  private async connect(link: LinkState, w: Watch): Promise<void> {
     const c = this.opts.connect;
-    link.state = "connecting";
+    const conn = this.conn(link.device);
     const started = this.deps.clock.now();
     let device: Device | undefined;
     try {
@@ -529,45 +495,34 @@ export class BleCentral {
       const gatt = await withTimeout(d.gatt(), c.opTimeoutMs, "resolve services");
       const svc = await gatt.getPrimaryService(BADGE_SERVICE_UUID);
       const events = await svc.getCharacteristic(EVENT_CHAR_UUID);
-      link.ack = await svc.getCharacteristic(ACK_CHAR_UUID);
-      link.signal = await svc.getCharacteristic(SIGNAL_CHAR_UUID);
+      conn.ack = await svc.getCharacteristic(ACK_CHAR_UUID);
+      conn.signal = await svc.getCharacteristic(SIGNAL_CHAR_UUID);
       const time = await svc.getCharacteristic(TIME_CHAR_UUID);
       events.on("valuechanged", (value: Buffer) => {
-        link.queue = link.queue.then(() => this.gattFrame(link, w, Uint8Array.from(value)));
+        conn.queue = conn.queue.then(() => this.gattFrame(link, w, Uint8Array.from(value)));
       });
       await withTimeout(events.startNotifications(), c.opTimeoutMs, "subscribe");
       d.on("disconnect", () => this.linkDown(link, "disconnected"));
-      link.ble = d;
-      link.state = "up";
-      link.lastActive = this.deps.clock.now();
-      link.attempts = 0;
-      link.failingSince = null;
+      conn.ble = d;
+      this.policy.up(link);
       this.deps.metrics.inc("onsite_ble_links_total", "GATT links established");
       this.deps.log.info({ badge: link.device, address: link.address }, "badge linked over GATT");
       if (this.deps.health.get("ble")?.ok) this.healthy();
-      link.time = time;
-      link.watch = w;
+      conn.time = time;
+      conn.watch = w;
       await this.syncTime(link);
-      const pending = this.pendingSignals.get(link.device);
-      this.pendingSignals.delete(link.device);
-      if (pending && this.deps.clock.now() - pending.at <= SIGNAL_TTL_MS)
-        this.sendSignal(link, pending.command);
+      const held = this.policy.takeHeld(link.device);
+      if (held) this.sendSignal(link, held);
     } catch (e) {
-      link.state = "idle";
-      link.attempts++;
       // Only a badge still heard while it refused counts towards dropping it; one that went out of
       // range is simply not there.
-      if (w.lastHeard >= started) link.failingSince ??= started;
-      else link.failingSince = null;
-      const backoff = Math.min(30_000, 1000 * 2 ** Math.min(link.attempts - 1, 5));
-      link.nextAttemptAt = this.deps.clock.now() + backoff;
+      const dropped = this.policy.failed(link, started, w.lastHeard >= started);
       this.deps.metrics.inc("onsite_ble_link_failures_total", "GATT link attempts that failed");
       this.deps.log.debug(
         { badge: link.device, err: errText(e), attempt: link.attempts },
         "GATT link failed",
       );
-      if (link.failingSince !== null && this.deps.clock.now() - link.failingSince >= c.dropAfterMs) {
-        link.dropped = true;
+      if (dropped) {
         this.deps.metrics.inc("onsite_ble_badges_dropped_total", "Badges dropped after not answering");
         this.deps.log.warn(
           { badge: link.device, attempts: link.attempts },
@@ -579,11 +534,12 @@ export class BleCentral {
   }
 
   /** A signed time sync, echoing the newest counter heard from the badge. */
-  private async syncTime(link: Link): Promise<void> {
-    const w = link.watch;
-    if (!link.time || !w || w.counter < 0) return;
-    link.lastTimeSync = this.deps.clock.now();
-    await this.write(link, link.time, {
+  private async syncTime(link: LinkState): Promise<void> {
+    const conn = this.conn(link.device);
+    const w = conn.watch;
+    if (!conn.time || !w || w.counter < 0) return;
+    this.policy.timeSynced(link);
+    await this.write(link, conn.time, {
       type: "time",
       badge: link.badgeNo,
       hubTime: this.deps.clock.now(),
@@ -591,36 +547,40 @@ export class BleCentral {
     });
   }
 
-  private linkDown(link: Link, why: string): void {
-    if (link.state !== "up") return;
-    link.state = "idle";
-    link.ble = undefined;
-    link.ack = undefined;
-    link.signal = undefined;
-    link.time = undefined;
-    link.nextAttemptAt = this.deps.clock.now() + 1000;
+  private linkDown(link: LinkState, why: string): void {
+    if (this.policy.down(link)) this.afterDown(link, why);
+  }
+
+  /** The link is down in the policy: let go of its node-ble objects. */
+  private afterDown(link: LinkState, why: string): void {
+    const conn = this.conn(link.device);
+    conn.ble = undefined;
+    conn.ack = undefined;
+    conn.signal = undefined;
+    conn.time = undefined;
     this.deps.log.info({ badge: link.device, why }, "GATT link down");
     if (this.deps.health.get("ble")?.ok) this.healthy();
   }
 
-  private async gattFrame(link: Link, w: Watch, bytes: Uint8Array): Promise<void> {
+  private async gattFrame(link: LinkState, w: Watch, bytes: Uint8Array): Promise<void> {
     let counter: number;
     try {
       counter = peekFrame(bytes).counter;
     } catch {
       counter = -1;
     }
-    link.lastActive = this.deps.clock.now();
+    this.policy.active(link);
     const outcome = await this.frame(bytes, w, "gatt");
     const status: AckStatus = outcome.status;
     // A frame refused for a reason other than its content (unknown badge, bad MAC) is not acked:
     // without the badge's key there is nothing the badge would believe.
-    if (counter < 0 || !link.ack) return;
-    await this.write(link, link.ack, { type: "ack", badge: link.badgeNo, counter, status });
+    const ack = this.conn(link.device).ack;
+    if (counter < 0 || !ack) return;
+    await this.write(link, ack, { type: "ack", badge: link.badgeNo, counter, status });
   }
 
   private async write(
-    link: Link,
+    link: LinkState,
     ch: GattCharacteristic,
     msg: Parameters<typeof encodeDownlink>[0],
   ): Promise<boolean> {
@@ -636,7 +596,9 @@ export class BleCentral {
       return true;
     } catch (e) {
       this.deps.log.warn({ badge: link.device, err: errText(e) }, `writing ${msg.type} failed`);
-      void link.ble?.disconnect().catch(() => {});
+      void this.conn(link.device)
+        .ble?.disconnect()
+        .catch(() => {});
       this.linkDown(link, `write ${msg.type} failed`);
       return false;
     }
@@ -644,21 +606,21 @@ export class BleCentral {
 
   private command(device: string, command: DeviceCommand): void {
     if (command.type !== "signal") return;
-    const link = this.links.get(device);
-    if (link?.state !== "up" || !link.signal) {
+    const link = this.policy.get(device);
+    if (link?.state !== "up" || !this.conns.get(device)?.signal) {
       // Not linked now: the newest signal waits for the next link, while it still means something.
-      this.pendingSignals.set(device, { command, at: this.deps.clock.now() });
+      this.policy.hold(device, command);
       return;
     }
     this.sendSignal(link, command);
   }
 
-  private sendSignal(link: Link, command: Extract<DeviceCommand, { type: "signal" }>): void {
-    const signal = link.signal;
+  private sendSignal(link: LinkState, command: Signal): void {
+    const conn = this.conn(link.device);
+    const signal = conn.signal;
     if (!signal) return;
-    const seq = Math.max(this.deps.clock.now(), link.lastSignalSeq + 1);
-    link.lastSignalSeq = seq;
-    link.queue = link.queue.then(async () => {
+    const seq = this.policy.nextSignalSeq(link);
+    conn.queue = conn.queue.then(async () => {
       await this.write(link, signal, {
         type: "signal",
         badge: link.badgeNo,
@@ -672,11 +634,7 @@ export class BleCentral {
   // ---- teardown ----
 
   private dropLinks(adapter?: string): void {
-    for (const link of this.links.values()) {
-      if (adapter !== undefined && link.adapter !== adapter) continue;
-      if (link.state === "up") this.linkDown(link, "adapter down");
-      else link.state = "idle";
-    }
+    for (const link of this.policy.adapterDown(adapter)) this.afterDown(link, "adapter down");
   }
 
   private dropAdapter(name: string): void {
@@ -712,13 +670,14 @@ export class BleCentral {
     for (const off of this.offs) off();
     while (this.running) await sleep(20);
     await Promise.all(
-      [...this.links.values()].map((l) =>
-        l.state === "up" && l.ble
-          ? withTimeout(l.ble.disconnect(), 2000, "disconnect").catch(() => {})
-          : undefined,
-      ),
+      this.policy.all().map((l) => {
+        const ble = this.conns.get(l.device)?.ble;
+        return l.state === "up" && ble
+          ? withTimeout(ble.disconnect(), 2000, "disconnect").catch(() => {})
+          : undefined;
+      }),
     );
-    for (const l of this.links.values()) await l.queue.catch(() => {});
+    for (const c of this.conns.values()) await c.queue.catch(() => {});
     this.teardown();
     this.deps.health.delete("ble");
   }

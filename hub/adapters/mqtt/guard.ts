@@ -73,7 +73,10 @@ export class GuardedConnection extends Duplex {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
-    if (this.inner.destroyed) return cb();
+    if (this.inner.destroyed) {
+      cb();
+      return;
+    }
     this.inner.write(chunk, cb);
   }
 
