@@ -2,6 +2,7 @@
  * `npm run bench [suite...]`: figures printed as ratios against a baseline measured in the same
  * process. Every load is bounded in count and time and targets loopback only.
  */
+import { benchBoundaries } from "./boundaries.js";
 import { benchHub } from "./hub.js";
 import { benchPresence } from "./presence.js";
 import { benchProjection } from "./projection.js";
@@ -12,6 +13,7 @@ const suites: Record<string, () => unknown> = {
   presence: benchPresence,
   projection: benchProjection,
   hub: benchHub,
+  boundaries: benchBoundaries,
 };
 
 export async function runBench(wanted: string[]): Promise<void> {
