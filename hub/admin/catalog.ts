@@ -57,11 +57,66 @@ export async function planVisit(store: Store, req: CreateVisit, now: number): Pr
   }
 }
 
-export async function createVisit(store: Store, req: CreateVisit, now: number): Promise<VisitPlan> {
+export async function createVisit(
+  store: Store,
+  req: CreateVisit,
+  now: number,
+  by?: string,
+): Promise<VisitPlan> {
   const plan = await planVisit(store, req, now);
-  const [inserted] = await store.insertVisits([plan]);
+  const [inserted] = await store.insertVisits([plan], { at: now, ...(by === undefined ? {} : { by }) });
   if (!inserted) throw new InputError("id", `visit ${plan.id} already exists`, 409);
   return plan;
+}
+
+export const ChangeVisitSchema = Type.Object(
+  {
+    siteId: Type.Optional(EntityId),
+    engineerId: Type.Optional(EntityId),
+    window: Type.Optional(CreateVisitSchema.properties.window),
+    /** Why: kept in the visit's audit trail. */
+    note: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type ChangeVisit = Static<typeof ChangeVisitSchema>;
+
+/**
+ * A visit rescheduled (new window) or reassigned (another engineer or site), as a new plan. Refused
+ * for a cancelled visit, and a reassignment once the engineer has arrived.
+ */
+export async function changedVisit(
+  store: Store,
+  plan: VisitPlan,
+  req: ChangeVisit,
+  arrived: boolean,
+): Promise<{ plan: VisitPlan; kind: "rescheduled" | "reassigned" }> {
+  if (plan.cancelledAt !== undefined)
+    throw new InputError("id", `visit ${plan.id} is cancelled: restore it before changing it`, 409);
+  const siteId = req.siteId ?? plan.siteId;
+  const engineerId = req.engineerId ?? plan.engineerId;
+  const reassigned = siteId !== plan.siteId || engineerId !== plan.engineerId;
+  if (reassigned && arrived)
+    throw new InputError(
+      req.engineerId ? "engineerId" : "siteId",
+      "the engineer has arrived: it cannot be reassigned",
+      409,
+    );
+  const site = await store.getSite(siteId);
+  if (!site) throw new InputError("siteId", `no site ${siteId}`, 404);
+  if (!(await store.getEngineer(engineerId)))
+    throw new InputError("engineerId", `no engineer ${engineerId}`, 404);
+  let window = plan.window;
+  if (req.window) {
+    try {
+      window = resolveWindow(req.window.from, req.window.to, site.timeZone);
+    } catch (e) {
+      if (e instanceof TimeError)
+        throw new InputError(e.field ?? "window", e.message.replace(/^[^:]+: /, ""));
+      throw e;
+    }
+  }
+  return { plan: { ...plan, siteId, engineerId, window }, kind: reassigned ? "reassigned" : "rescheduled" };
 }
 
 export interface ImportResult {
@@ -72,7 +127,12 @@ export interface ImportResult {
 export const IMPORT_COLUMNS = ["id", "site_id", "engineer_id", "date", "from", "to"] as const;
 
 /** Imports `id,site_id,engineer_id,date,from,to` rows (date YYYY-MM-DD, times HH:MM, site time). Bad rows are reported by line and field; good rows are kept. */
-export async function importVisitsCsv(store: Store, text: string, now: number): Promise<ImportResult> {
+export async function importVisitsCsv(
+  store: Store,
+  text: string,
+  now: number,
+  by?: string,
+): Promise<ImportResult> {
   const result: ImportResult = { imported: [], errors: [] };
   let rows: ReturnType<typeof parseCsv>;
   try {
@@ -155,7 +215,10 @@ export async function importVisitsCsv(store: Store, text: string, now: number): 
       fail(field, e.message.replace(/^[^:]+: /, ""));
     }
   }
-  const inserted = await store.insertVisits(plans.map((p) => p.plan));
+  const inserted = await store.insertVisits(
+    plans.map((p) => p.plan),
+    { at: now, ...(by === undefined ? {} : { by }) },
+  );
   plans.forEach((p, i) => {
     if (inserted[i]) result.imported.push(p.plan.id);
     else result.errors.push({ line: p.line, field: "id", message: `visit ${p.plan.id} already exists` });

@@ -67,6 +67,9 @@ export interface VisitPlan {
   window: ArrivalWindow;
   /** When the visit was booked (hub clock): a visit booked after an event ranks behind one that existed. */
   createdAt?: number;
+  /** When it was cancelled (hub clock): from then on no event is routed to it, no deadline runs. */
+  cancelledAt?: number;
+  cancelReason?: string;
 }
 
 export function defaultSite(partial: Pick<Site, "id" | "name" | "timeZone"> & Partial<Site>): Site {

@@ -100,6 +100,24 @@ export interface Change {
   by?: string;
 }
 
+export type VisitChangeKind = "created" | "rescheduled" | "reassigned" | "cancelled" | "restored";
+
+export interface VisitChangeInput extends Change {
+  kind: VisitChangeKind;
+  note?: string;
+}
+
+/** One entry of a visit's audit trail: who changed what, when, from what to what. */
+export interface VisitChangeRecord {
+  visitId: string;
+  at: number;
+  by: string | null;
+  kind: VisitChangeKind;
+  note: string | null;
+  before: VisitPlan | null;
+  after: VisitPlan;
+}
+
 export interface Versioned<T> {
   validFrom: number;
   by: string | null;
@@ -158,8 +176,12 @@ export interface Store {
   listEngineers(): Promise<Engineer[]>;
   engineerVersions(id: string): Promise<Array<Versioned<Engineer>>>;
 
-  /** Inserts visits; false for an id that already exists. One transaction. */
-  insertVisits(plans: VisitPlan[]): Promise<boolean[]>;
+  /** Inserts visits; false for an id that already exists. One transaction, with a `created` entry each. */
+  insertVisits(plans: VisitPlan[], change?: Change): Promise<boolean[]>;
+  /** Replaces a visit's plan and records what changed, in one transaction. */
+  updateVisit(plan: VisitPlan, change: VisitChangeInput): Promise<void>;
+  /** The visit's audit trail, oldest first. */
+  visitChanges(visitId: string): Promise<VisitChangeRecord[]>;
   getVisit(id: string): Promise<VisitPlan | undefined>;
   listVisits(query: VisitQuery): Promise<VisitPlan[]>;
 

@@ -79,7 +79,8 @@ export interface Routable extends RecordedEvent {
 
 /**
  * The plans an event may belong to, among `plans` (the subject's, or the site's): windows within
- * MATCH_SLACK_MS of its effective time; a kiosk's events only at the kiosk's own site.
+ * MATCH_SLACK_MS of its effective time, not cancelled by then; a kiosk's events only at the kiosk's
+ * own site.
  */
 export function candidatePlans(r: Routable, plans: Iterable<VisitPlan>): VisitPlan[] {
   const t = effectiveTime(r);
@@ -87,6 +88,8 @@ export function candidatePlans(r: Routable, plans: Iterable<VisitPlan>): VisitPl
   for (const p of plans) {
     if (r.subject !== null && p.engineerId !== r.subject) continue;
     if (r.source.kind === "kiosk" && p.siteId !== r.source.siteId) continue;
+    // A cancelled visit takes nothing that happened after it was cancelled.
+    if (p.cancelledAt !== undefined && t >= p.cancelledAt) continue;
     if (distance(t, p) <= MATCH_SLACK_MS) out.push(p);
   }
   return out;

@@ -71,6 +71,8 @@ export function emptySummary(ctx: VisitContext): VisitSummary {
     alarms: [],
     warnings: [],
     followUp: null,
+    cancelled:
+      plan.cancelledAt === undefined ? null : { at: plan.cancelledAt, reason: plan.cancelReason ?? null },
   };
 }
 
@@ -108,10 +110,13 @@ export function judge(base: VisitSummary, ctx: VisitContext, now: number): Visit
   const v = structuredClone(base);
   v.violations = v.violations.filter((x) => x.kind !== "no_show");
   v.warnings = v.warnings.filter((w) => w.kind !== "not_on_site");
-  if (v.state === "no_show") v.state = "scheduled";
+  if (v.state === "no_show" || v.state === "cancelled") v.state = "scheduled";
   const { window } = ctx.plan;
   const atRiskAt = window.to - ctx.site.atRiskMinutes * 60_000;
-  if (v.arrival === null) {
+  if (v.cancelled !== null) {
+    // A cancelled visit is not a no-show, and nobody is warned about it.
+    if (v.arrival === null) v.state = "cancelled";
+  } else if (v.arrival === null) {
     if (now >= window.to) {
       v.state = "no_show";
       v.violations.push({
@@ -129,7 +134,7 @@ export function judge(base: VisitSummary, ctx: VisitContext, now: number): Visit
 
 /** When `judge` would next say something new about this summary (null: never, unless events arrive). */
 export function nextDeadline(base: VisitSummary, ctx: VisitContext, now: number): number | null {
-  if (base.arrival !== null) return null;
+  if (base.arrival !== null || base.cancelled !== null) return null;
   const { window } = ctx.plan;
   const atRiskAt = window.to - ctx.site.atRiskMinutes * 60_000;
   if (base.advanceNotice === null && now < atRiskAt) return atRiskAt;

@@ -76,6 +76,7 @@ export interface TimelineEntry {
 }
 
 export type VisitState =
+  | "cancelled"
   | "scheduled"
   | "no_show"
   | "arrived"
@@ -124,6 +125,8 @@ export interface VisitSummary {
   alarms: SosAlarm[];
   warnings: Warning[];
   followUp: { dueDate: string; reason: "unresolved" } | null;
+  /** Cancelled by the dispatcher (no deadline runs; state `cancelled` unless the engineer had arrived). */
+  cancelled: { at: number; reason: string | null } | null;
 }
 
 /** The whole projection of a visit: the summary and every event with the rules' verdict on it. */

@@ -66,6 +66,7 @@ const arbWorld: fc.Arbitrary<World> = fc
         stayMin: fc.integer({ min: 5, max: 150 }),
         namesVisit: fc.boolean(),
         bookedMin: fc.option(fc.integer({ min: -60, max: 24 * 60 })),
+        cancelMin: fc.option(fc.integer({ min: -60, max: 24 * 60 }), { freq: 4 }),
       }),
       { minLength: 1, maxLength: 6 },
     ),
@@ -97,6 +98,7 @@ const arbWorld: fc.Arbitrary<World> = fc
       engineerId: v.engineer,
       window: { from: T0 + v.startMin * MIN, to: T0 + (v.startMin + v.lengthMin) * MIN },
       ...(v.bookedMin === null ? {} : { createdAt: T0 + v.bookedMin * MIN }),
+      ...(v.cancelMin === null ? {} : { cancelledAt: T0 + v.cancelMin * MIN, cancelReason: "customer" }),
     }));
     const all: Delivery[] = [];
     const badge = (engineer: string, at: number, body: Record<string, unknown>) => {

@@ -5,8 +5,11 @@ import type { FastifyInstance } from "fastify";
 import { DateTime } from "luxon";
 import { EntityId } from "../../../../protocol/index.js";
 import {
+  type ChangeVisit,
+  ChangeVisitSchema,
   type CreateVisit,
   CreateVisitSchema,
+  changedVisit,
   createVisit,
   importVisitsCsv,
   reportCsv,
@@ -14,6 +17,7 @@ import {
 import { InputError } from "../../../admin/errors.js";
 import type { HubContext } from "../../../context.js";
 import type { Site, VisitPlan } from "../../../core/model.js";
+import type { VisitChangeKind } from "../../../core/ports.js";
 import { toSiteIso } from "../../../core/time.js";
 import type { VisitSummary, VisitView } from "../../../core/visit/types.js";
 import { STAFF } from "../auth.js";
@@ -94,7 +98,7 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
     "/api/v1/visits",
     { config: { roles: ["admin", "dispatcher"] }, schema: { tags: ["visits"], body: CreateVisitSchema } },
     async (req, reply) => {
-      const plan = await createVisit(store, req.body, clock.now());
+      const plan = await createVisit(store, req.body, clock.now(), req.principal?.name);
       ctx.visits.plansChanged([plan]);
       const view = await currentSummary(plan);
       return reply.code(201).send({ ...plan, state: view.state });
@@ -132,7 +136,101 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
         engineer: engineer ? { id: engineer.id, name: engineer.name, company: engineer.company } : null,
         site: site ? { id: site.id, name: site.name } : null,
         alarmAcks: await store.alarmAcks(plan.id),
+        history: await store.visitChanges(plan.id),
       };
+    },
+  );
+
+  const change = async (
+    req: { principal?: { name: string } | undefined },
+    before: VisitPlan,
+    after: VisitPlan,
+    kind: VisitChangeKind,
+    note?: string,
+  ) => {
+    await store.updateVisit(after, {
+      at: clock.now(),
+      by: req.principal?.name ?? "api",
+      kind,
+      ...(note === undefined ? {} : { note }),
+    });
+    // Attribution and verdicts follow the new plan; both windows are swept again.
+    ctx.visits.plansChanged([before, after]);
+    await ctx.ingest.settle();
+    return {
+      ...after,
+      state: (await currentSummary(after)).state,
+      history: await store.visitChanges(after.id),
+    };
+  };
+
+  app.patch<{ Params: { id: string }; Body: ChangeVisit }>(
+    "/api/v1/visits/:id",
+    {
+      config: { roles: ["admin", "dispatcher"] },
+      schema: {
+        tags: ["visits"],
+        description:
+          "Reschedule (a new window, site wall time) or reassign (engineer, site; not once arrived); kept in the audit trail",
+        params: IdParams,
+        body: ChangeVisitSchema,
+      },
+    },
+    async (req) => {
+      const plan = await store.getVisit(req.params.id);
+      if (!plan) throw new InputError("id", `no visit ${req.params.id}`, 404);
+      const arrived = (await currentSummary(plan)).arrival !== null;
+      const next = await changedVisit(store, plan, req.body, arrived);
+      return change(req, plan, next.plan, next.kind, req.body.note);
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { reason: string } }>(
+    "/api/v1/visits/:id/cancel",
+    {
+      config: { roles: ["admin", "dispatcher"] },
+      schema: {
+        tags: ["visits"],
+        description:
+          "Cancel: from now on nothing is routed to it and no deadline runs; kept in the audit trail",
+        params: IdParams,
+        body: Type.Object(
+          { reason: Type.String({ minLength: 1, maxLength: 500 }) },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (req) => {
+      const plan = await store.getVisit(req.params.id);
+      if (!plan) throw new InputError("id", `no visit ${req.params.id}`, 404);
+      if (plan.cancelledAt !== undefined)
+        throw new InputError("id", `visit ${plan.id} is cancelled already`, 409);
+      const after = { ...plan, cancelledAt: clock.now(), cancelReason: req.body.reason };
+      return change(req, plan, after, "cancelled", req.body.reason);
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { note?: string } }>(
+    "/api/v1/visits/:id/restore",
+    {
+      config: { roles: ["admin", "dispatcher"] },
+      schema: {
+        tags: ["visits"],
+        description: "Undo a cancellation; kept in the audit trail",
+        params: IdParams,
+        body: Type.Object(
+          { note: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })) },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (req) => {
+      const plan = await store.getVisit(req.params.id);
+      if (!plan) throw new InputError("id", `no visit ${req.params.id}`, 404);
+      if (plan.cancelledAt === undefined)
+        throw new InputError("id", `visit ${plan.id} is not cancelled`, 409);
+      const { cancelledAt: _c, cancelReason: _r, ...after } = plan;
+      return change(req, plan, after, "restored", req.body.note);
     },
   );
 
@@ -147,7 +245,7 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
       },
     },
     async (req) => {
-      const result = await importVisitsCsv(store, req.body, clock.now());
+      const result = await importVisitsCsv(store, req.body, clock.now(), req.principal?.name);
       const imported = await Promise.all(result.imported.map((id) => store.getVisit(id)));
       ctx.visits.plansChanged(imported.filter((p): p is VisitPlan => p !== undefined));
       for (const e of result.errors) {

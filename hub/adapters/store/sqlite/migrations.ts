@@ -133,4 +133,23 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       INSERT INTO engineer_versions (engineer_id, valid_from, by, doc) SELECT id, 0, NULL, doc FROM engineers;
     `,
   },
+  {
+    version: 5,
+    name: "visit changes: cancellation and an audit trail",
+    sql: `
+      ALTER TABLE visits ADD COLUMN cancelled_at INTEGER;
+      ALTER TABLE visits ADD COLUMN cancel_reason TEXT;
+      CREATE TABLE visit_changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        visit_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        by TEXT,
+        kind TEXT NOT NULL,
+        note TEXT,
+        before TEXT,
+        after TEXT NOT NULL
+      );
+      CREATE INDEX visit_changes_visit ON visit_changes (visit_id, seq);
+    `,
+  },
 ];

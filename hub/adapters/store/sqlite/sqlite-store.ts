@@ -19,6 +19,9 @@ import type {
   StoredEvent,
   StoredPresence,
   Versioned,
+  VisitChangeInput,
+  VisitChangeKind,
+  VisitChangeRecord,
   VisitQuery,
 } from "../../../core/ports.js";
 import type { VisitSummary } from "../../../core/visit/types.js";
@@ -84,6 +87,8 @@ interface VisitRow {
   window_from: number;
   window_to: number;
   created_at: number | null;
+  cancelled_at: number | null;
+  cancel_reason: string | null;
 }
 
 const toDevice = (r: DeviceRow): DeviceRecord => ({
@@ -108,6 +113,8 @@ const toPlan = (r: VisitRow): VisitPlan => ({
   engineerId: r.engineer_id,
   window: { from: r.window_from, to: r.window_to },
   ...(r.created_at === null ? {} : { createdAt: r.created_at }),
+  ...(r.cancelled_at === null ? {} : { cancelledAt: r.cancelled_at }),
+  ...(r.cancel_reason === null ? {} : { cancelReason: r.cancel_reason }),
 });
 
 interface VersionRow {
@@ -172,9 +179,29 @@ export class SqliteStore implements Store {
       ),
       listEngineers: db.prepare<[], { doc: string }>("SELECT doc FROM engineers ORDER BY id"),
       insertVisit: db.prepare(
-        "INSERT OR IGNORE INTO visits (id, site_id, engineer_id, window_from, window_to, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        `INSERT OR IGNORE INTO visits (id, site_id, engineer_id, window_from, window_to, created_at, cancelled_at,
+          cancel_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       getVisit: db.prepare<[string], VisitRow>("SELECT * FROM visits WHERE id = ?"),
+      updateVisit: db.prepare(`UPDATE visits SET site_id = ?, engineer_id = ?, window_from = ?, window_to = ?,
+        cancelled_at = ?, cancel_reason = ? WHERE id = ?`),
+      putChange: db.prepare(
+        "INSERT INTO visit_changes (visit_id, at, by, kind, note, before, after) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      ),
+      changes: db.prepare<
+        [string],
+        {
+          visit_id: string;
+          at: number;
+          by: string | null;
+          kind: string;
+          note: string | null;
+          before: string | null;
+          after: string;
+        }
+      >(
+        "SELECT visit_id, at, by, kind, note, before, after FROM visit_changes WHERE visit_id = ? ORDER BY seq",
+      ),
       putDevice:
         db.prepare(`INSERT INTO devices (id, kind, engineer_id, site_id, badge_no, rfid_tag, password_hash,
           sealed_key, created_at, revoked_at, clock_offset_ms, last_seen_at, replay_highest, replay_seen)
@@ -344,10 +371,10 @@ export class SqliteStore implements Store {
     return this.stmt.listEngineers.all().map((r) => JSON.parse(r.doc) as Engineer);
   }
 
-  async insertVisits(plans: VisitPlan[]): Promise<boolean[]> {
+  async insertVisits(plans: VisitPlan[], change?: Change): Promise<boolean[]> {
     return this.db.transaction(() =>
-      plans.map(
-        (p) =>
+      plans.map((p) => {
+        const ok =
           this.stmt.insertVisit.run(
             p.id,
             p.siteId,
@@ -355,9 +382,57 @@ export class SqliteStore implements Store {
             p.window.from,
             p.window.to,
             p.createdAt ?? null,
-          ).changes === 1,
-      ),
+            p.cancelledAt ?? null,
+            p.cancelReason ?? null,
+          ).changes === 1;
+        if (ok && change)
+          this.stmt.putChange.run(
+            p.id,
+            change.at,
+            change.by ?? null,
+            "created",
+            null,
+            null,
+            JSON.stringify(p),
+          );
+        return ok;
+      }),
     )();
+  }
+  async updateVisit(plan: VisitPlan, change: VisitChangeInput): Promise<void> {
+    this.db.transaction(() => {
+      const before = this.stmt.getVisit.get(plan.id);
+      if (!before) throw new Error(`no visit ${plan.id}`);
+      this.stmt.updateVisit.run(
+        plan.siteId,
+        plan.engineerId,
+        plan.window.from,
+        plan.window.to,
+        plan.cancelledAt ?? null,
+        plan.cancelReason ?? null,
+        plan.id,
+      );
+      this.stmt.putChange.run(
+        plan.id,
+        change.at,
+        change.by ?? null,
+        change.kind,
+        change.note ?? null,
+        JSON.stringify(toPlan(before)),
+        JSON.stringify(plan),
+      );
+    })();
+  }
+  async visitChanges(visitId: string): Promise<VisitChangeRecord[]> {
+    return this.stmt.changes.all(visitId).map((r) => ({
+      visitId: r.visit_id,
+      at: r.at,
+      by: r.by,
+      kind: r.kind as VisitChangeKind,
+      note: r.note,
+      before: r.before === null ? null : (JSON.parse(r.before) as VisitPlan),
+      after: JSON.parse(r.after) as VisitPlan,
+    }));
   }
   async getVisit(id: string): Promise<VisitPlan | undefined> {
     const r = this.stmt.getVisit.get(id);
