@@ -1,3 +1,4 @@
+export * from "./api.js";
 export * from "./ble.js";
 export * from "./commands.js";
 export * from "./errors.js";

@@ -4,6 +4,7 @@
  */
 import { randomBytes, randomInt } from "node:crypto";
 import { type Static, Type } from "@sinclair/typebox";
+import type { PublicDevice, PublicToken } from "../../protocol/api.js";
 import { DeviceId, EntityId, INITIAL_REPLAY_STATE, toHex } from "../../protocol/index.js";
 import type { ApiToken, Clock, DeviceRecord, Role, Store } from "../core/ports.js";
 import { hashSecret, type KeyVault, newSecret, tokenDigest } from "../security/secrets.js";
@@ -162,15 +163,6 @@ export class Provisioning {
 /** A token's public id: the first 16 hex digits of its digest (the digest of a random secret). */
 export const tokenId = (t: ApiToken): string => t.digest.slice(0, 16);
 
-export interface PublicToken {
-  id: string;
-  role: Role;
-  name: string;
-  siteId: string | null;
-  createdAt: number;
-  revokedAt: number | null;
-}
-
 export function publicToken(t: ApiToken): PublicToken {
   return {
     id: tokenId(t),
@@ -183,7 +175,7 @@ export function publicToken(t: ApiToken): PublicToken {
 }
 
 /** Public view of a device: never the password hash or the key. */
-export function publicDevice(d: DeviceRecord) {
+export function publicDevice(d: DeviceRecord): PublicDevice {
   return {
     id: d.id,
     kind: d.kind,

@@ -1,3 +1,4 @@
+import type { Role, VisitChangeKind, VisitChangeRecord } from "../../protocol/api.js";
 import type { ReplayState } from "../../protocol/index.js";
 import type { Engineer, Site, VisitPlan } from "./model.js";
 import type { PresenceSession } from "./presence.js";
@@ -92,7 +93,7 @@ export interface VisitQuery {
   to?: number;
 }
 
-export type Role = "admin" | "dispatcher" | "supervisor" | "kiosk";
+export type { Role, VisitChangeKind, VisitChangeRecord } from "../../protocol/api.js";
 
 /** Who changed something, and from when the change holds. */
 export interface Change {
@@ -100,22 +101,9 @@ export interface Change {
   by?: string;
 }
 
-export type VisitChangeKind = "created" | "rescheduled" | "reassigned" | "cancelled" | "restored";
-
 export interface VisitChangeInput extends Change {
   kind: VisitChangeKind;
   note?: string;
-}
-
-/** One entry of a visit's audit trail: who changed what, when, from what to what. */
-export interface VisitChangeRecord {
-  visitId: string;
-  at: number;
-  by: string | null;
-  kind: VisitChangeKind;
-  note: string | null;
-  before: VisitPlan | null;
-  after: VisitPlan;
 }
 
 export interface Versioned<T> {

@@ -1,9 +1,8 @@
+import type { CertificateProblem } from "../../protocol/api.js";
 import type { Engineer, Site } from "./model.js";
 import { localDate } from "./time.js";
 
-export type CertificateProblem =
-  | { kind: string; problem: "missing" }
-  | { kind: string; problem: "expired"; validUntil: string };
+export type { CertificateProblem };
 
 /** Which of the site's required certificates the engineer lacks on the site-local day of `at`. */
 export function certificateProblems(

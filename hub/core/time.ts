@@ -3,6 +3,7 @@
  * spring-forward gap) is refused; one that exists twice (the fall-back hour) must carry its offset.
  */
 import { DateTime, IANAZone } from "luxon";
+import type { ArrivalVerdict } from "../../protocol/api.js";
 import type { ArrivalWindow } from "./model.js";
 
 export class TimeError extends Error {
@@ -77,11 +78,8 @@ export function toSiteIso(instant: number, zone: string): string {
 }
 
 export type ArrivalClass = "early" | "on_time" | "late";
-export interface ArrivalVerdict {
-  class: ArrivalClass;
-  /** Whole minutes early or late, rounded up (30 s late is 1 min late); 0 when on time. */
-  minutes: number;
-}
+
+export type { ArrivalVerdict };
 
 /** Classifies an arrival instant against the window. Real elapsed minutes: DST does not distort them. */
 export function classifyArrival(at: number, window: ArrivalWindow): ArrivalVerdict {

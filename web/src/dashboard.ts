@@ -161,7 +161,7 @@ const siteOf = (id: string) => state.sites.find((s) => s.id === id);
 const zoneOf = (siteId: string) => siteOf(siteId)?.timeZone ?? "UTC";
 const nameOf = (id: string) => state.engineers.find((e) => e.id === id)?.name ?? id;
 
-function arrivalText(v: VisitRow): string {
+function arrivalText(v: Pick<VisitRow, "arrival">): string {
   if (!v.arrival) return "—";
   const c = v.arrival.verdict;
   const label = t()[c.class];
@@ -173,7 +173,7 @@ function violationBadges(v: VisitRow): string {
   return v.violations
     .map(
       (x) =>
-        `<span class="badge bad" data-kind="${esc(x.kind)}">${esc(x.kind)}${x.minutesLate ? ` ${x.minutesLate}′` : ""}</span>`,
+        `<span class="badge bad" data-kind="${esc(x.kind)}">${esc(x.kind)}${"minutesLate" in x && x.minutesLate ? ` ${x.minutesLate}′` : ""}</span>`,
     )
     .join(" ");
 }

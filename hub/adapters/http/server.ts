@@ -5,8 +5,10 @@
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import websocket from "@fastify/websocket";
+import type { TSchema } from "@sinclair/typebox";
 import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import { createWebSocketStream } from "ws";
+import { HealthSchema } from "../../../protocol/api.js";
 import { InputError } from "../../admin/errors.js";
 import type { HubContext } from "../../context.js";
 import type { MqttBroker } from "../mqtt/broker.js";
@@ -22,6 +24,8 @@ import { webRoutes } from "./web.js";
 
 export interface HttpServer {
   app: FastifyInstance;
+  /** The success schema of each route (`GET /api/v1/visits/:id`), for the API contract test. */
+  responseSchemas: ReadonlyMap<string, TSchema>;
   close(): Promise<void>;
 }
 
@@ -29,6 +33,17 @@ export async function createHttpServer(ctx: HubContext, broker: MqttBroker): Pro
   const app = Fastify({ logger: false, bodyLimit: 1_048_576 });
   // Bodies are checked as sent: no coercion, no defaults, unknown properties refused (validation.ts).
   app.setValidatorCompiler(strictValidatorCompiler);
+  // Response schemas document the API (/docs) and are checked by the contract test; a response is
+  // written as it is (fast-json-stringify would drop what a schema forgot instead of showing it).
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  const responseSchemas = new Map<string, TSchema>();
+  app.addHook("onRoute", (route) => {
+    const ok =
+      (route.schema?.response as Record<string, TSchema> | undefined)?.["200"] ??
+      (route.schema?.response as Record<string, TSchema> | undefined)?.["201"];
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (ok) for (const m of methods) responseSchemas.set(`${m} ${route.url}`, ok);
+  });
   const refused = (reason: string, status: number, field?: string) => {
     ctx.metrics.inc("onsite_http_refused_total", "HTTP requests refused", { reason, status: String(status) });
     if (field !== undefined)
@@ -86,17 +101,21 @@ export async function createHttpServer(ctx: HubContext, broker: MqttBroker): Pro
     return reply.code(500).send({ error: "internal", message: "internal error" });
   });
 
-  app.get("/healthz", { schema: { tags: ["ops"] } }, async (_req, reply) => {
-    const parts = Object.fromEntries(ctx.health);
-    const ok = [...ctx.health.values()].every((h) => h.ok);
-    return reply.code(ok ? 200 : 503).send({
-      status: ok ? "ok" : "degraded",
-      uptimeS: Math.round((ctx.clock.now() - ctx.startedAt) / 1000),
-      mqtt: { clients: broker.aedes.connectedClients },
-      events: await ctx.store.countEvents(),
-      parts,
-    });
-  });
+  app.get(
+    "/healthz",
+    { schema: { tags: ["ops"], response: { 200: HealthSchema, 503: HealthSchema } } },
+    async (_req, reply) => {
+      const parts = Object.fromEntries(ctx.health);
+      const ok = [...ctx.health.values()].every((h) => h.ok);
+      return reply.code(ok ? 200 : 503).send({
+        status: ok ? "ok" : "degraded",
+        uptimeS: Math.round((ctx.clock.now() - ctx.startedAt) / 1000),
+        mqtt: { clients: broker.aedes.connectedClients },
+        events: await ctx.store.countEvents(),
+        parts,
+      });
+    },
+  );
   app.get("/metrics", { schema: { tags: ["ops"] } }, async (_req, reply) =>
     reply.type("text/plain; version=0.0.4").send(ctx.metrics.render()),
   );
@@ -114,6 +133,7 @@ export async function createHttpServer(ctx: HubContext, broker: MqttBroker): Pro
 
   return {
     app,
+    responseSchemas,
     async close() {
       stopStream();
       await app.close();

@@ -3,6 +3,13 @@ import type {} from "@fastify/swagger";
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import { DateTime } from "luxon";
+import {
+  VisitChangeSchema,
+  VisitDetailSchema,
+  VisitPlanSchema,
+  VisitRowSchema,
+  VisitStateSchema,
+} from "../../../../protocol/api.js";
 import { EntityId } from "../../../../protocol/index.js";
 import {
   type ChangeVisit,
@@ -48,6 +55,12 @@ const OPERATOR_EVENTS = [
   "departure",
   "sos",
 ] as const;
+
+/** A visit after a change: its plan, state and audit trail. */
+const ChangedVisitSchema = Type.Composite([
+  VisitPlanSchema,
+  Type.Object({ state: VisitStateSchema, history: Type.Array(VisitChangeSchema) }),
+]);
 
 type VisitQuery = { day?: string; site?: string; engineer?: string; state?: string };
 
@@ -96,7 +109,14 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
 
   app.post<{ Body: CreateVisit }>(
     "/api/v1/visits",
-    { config: { roles: ["admin", "dispatcher"] }, schema: { tags: ["visits"], body: CreateVisitSchema } },
+    {
+      config: { roles: ["admin", "dispatcher"] },
+      schema: {
+        tags: ["visits"],
+        body: CreateVisitSchema,
+        response: { 201: Type.Composite([VisitPlanSchema, Type.Object({ state: VisitStateSchema })]) },
+      },
+    },
     async (req, reply) => {
       const plan = await createVisit(store, req.body, clock.now(), req.principal?.name);
       ctx.visits.plansChanged([plan]);
@@ -107,7 +127,14 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
 
   app.get<{ Querystring: VisitQuery }>(
     "/api/v1/visits",
-    { config: { roles: STAFF }, schema: { tags: ["visits"], querystring: VisitQuerySchema } },
+    {
+      config: { roles: STAFF },
+      schema: {
+        tags: ["visits"],
+        querystring: VisitQuerySchema,
+        response: { 200: Type.Array(VisitRowSchema) },
+      },
+    },
     async (req) => {
       const plans = await findVisits(req.query);
       const rows = [];
@@ -122,7 +149,10 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
 
   app.get<{ Params: { id: string } }>(
     "/api/v1/visits/:id",
-    { config: { roles: STAFF }, schema: { tags: ["visits"], params: IdParams } },
+    {
+      config: { roles: STAFF },
+      schema: { tags: ["visits"], params: IdParams, response: { 200: VisitDetailSchema } },
+    },
     async (req) => {
       const plan = await store.getVisit(req.params.id);
       if (!plan) throw new InputError("id", `no visit ${req.params.id}`, 404);
@@ -174,6 +204,7 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
           "Reschedule (a new window, site wall time) or reassign (engineer, site; not once arrived); kept in the audit trail",
         params: IdParams,
         body: ChangeVisitSchema,
+        response: { 200: ChangedVisitSchema },
       },
     },
     async (req) => {
@@ -198,6 +229,7 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
           { reason: Type.String({ minLength: 1, maxLength: 500 }) },
           { additionalProperties: false },
         ),
+        response: { 200: ChangedVisitSchema },
       },
     },
     async (req) => {
@@ -222,6 +254,7 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
           { note: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })) },
           { additionalProperties: false },
         ),
+        response: { 200: ChangedVisitSchema },
       },
     },
     async (req) => {

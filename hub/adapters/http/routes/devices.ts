@@ -2,6 +2,7 @@
 import type {} from "@fastify/swagger";
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
+import { PublicDeviceSchema, PublicTokenSchema } from "../../../../protocol/api.js";
 import { DeviceId, EntityId } from "../../../../protocol/index.js";
 import { InputError } from "../../../admin/errors.js";
 import {
@@ -14,8 +15,13 @@ import type { HubContext } from "../../../context.js";
 import type { Role } from "../../../core/ports.js";
 
 export function deviceRoutes(app: FastifyInstance, ctx: HubContext): void {
-  app.get("/api/v1/devices", { config: { roles: ["admin"] }, schema: { tags: ["devices"] } }, async () =>
-    (await ctx.store.listDevices()).map(publicDevice),
+  app.get(
+    "/api/v1/devices",
+    {
+      config: { roles: ["admin"] },
+      schema: { tags: ["devices"], response: { 200: Type.Array(PublicDeviceSchema) } },
+    },
+    async () => (await ctx.store.listDevices()).map(publicDevice),
   );
 
   app.post<{ Body: ProvisionRequest }>(
@@ -82,7 +88,11 @@ export function deviceRoutes(app: FastifyInstance, ctx: HubContext): void {
     "/api/v1/tokens",
     {
       config: { roles: ["admin"] },
-      schema: { tags: ["tokens"], description: "Every API token, newest first (no secrets)" },
+      schema: {
+        tags: ["tokens"],
+        description: "Every API token, newest first (no secrets)",
+        response: { 200: Type.Array(PublicTokenSchema) },
+      },
     },
     async () => ctx.provisioning.listTokens(),
   );

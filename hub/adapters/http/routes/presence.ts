@@ -1,7 +1,9 @@
 /** Presence: which badge was heard at which gateway, when, and how strongly (the raw evidence). */
+
 import type {} from "@fastify/swagger";
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
+import { PresenceSchema } from "../../../../protocol/api.js";
 import { DeviceId, EntityId } from "../../../../protocol/index.js";
 import { InputError } from "../../../admin/errors.js";
 import type { HubContext } from "../../../context.js";
@@ -43,6 +45,7 @@ export function presenceRoutes(app: FastifyInstance, ctx: HubContext): void {
         tags: ["presence"],
         description: "Presence sessions, newest first: arrival, last sighting, departure and the RSSI series",
         querystring: PresenceQuerySchema,
+        response: { 200: Type.Array(PresenceSchema) },
       },
     },
     async (req) => {
@@ -68,6 +71,7 @@ export function presenceRoutes(app: FastifyInstance, ctx: HubContext): void {
         description:
           "The engineer's badges heard at the visit's site around its window (evidence beside the events)",
         params: Type.Object({ id: EntityId }),
+        response: { 200: Type.Array(PresenceSchema) },
       },
     },
     async (req) => {

@@ -6,7 +6,7 @@
 import type {} from "@fastify/swagger";
 import { type TSchema, Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { EntityId } from "../../../../protocol/index.js";
+import { EntityId, SiteStatusSchema } from "../../../../protocol/index.js";
 import { InputError } from "../../../admin/errors.js";
 import type { HubContext } from "../../../context.js";
 import { defaultSite, type Engineer, EngineerSchema, type Site, SiteSchema } from "../../../core/model.js";
@@ -69,6 +69,8 @@ export function siteRoutes(app: FastifyInstance, ctx: HubContext): void {
     create: TSchema;
     put: TSchema;
     patch: TSchema;
+    /** The document's schema, for responses. */
+    doc: TSchema;
     build: (body: T) => T;
     check: (doc: T) => void;
     get: (id: string) => Promise<T | undefined>;
@@ -81,10 +83,15 @@ export function siteRoutes(app: FastifyInstance, ctx: HubContext): void {
       if (!doc) throw new InputError("id", `no ${o.noun} ${id}`, 404);
       return doc;
     };
-    app.get(o.path, { config: { roles: STAFF }, schema: { tags: [o.tag] } }, () => o.list());
+    const one = { 200: o.doc, 201: o.doc };
+    app.get(
+      o.path,
+      { config: { roles: STAFF }, schema: { tags: [o.tag], response: { 200: Type.Array(o.doc) } } },
+      () => o.list(),
+    );
     app.get<{ Params: { id: string } }>(
       `${o.path}/:id`,
-      { config: { roles: STAFF }, schema: { tags: [o.tag], params: IdParams } },
+      { config: { roles: STAFF }, schema: { tags: [o.tag], params: IdParams, response: one } },
       (req) => find(req.params.id),
     );
     app.get<{ Params: { id: string } }>(
@@ -95,6 +102,15 @@ export function siteRoutes(app: FastifyInstance, ctx: HubContext): void {
           tags: [o.tag],
           params: IdParams,
           description: `Every version of the ${o.noun}, oldest first`,
+          response: {
+            200: Type.Array(
+              Type.Object({
+                validFrom: Type.Integer(),
+                by: Type.Union([Type.String(), Type.Null()]),
+                doc: o.doc,
+              }),
+            ),
+          },
         },
       },
       async (req) => {
@@ -105,7 +121,7 @@ export function siteRoutes(app: FastifyInstance, ctx: HubContext): void {
     // Bodies are typed by their schemas (checked before the handler runs).
     app.post(
       o.path,
-      { config: { roles: ["admin"] }, schema: { tags: [o.tag], body: o.create } },
+      { config: { roles: ["admin"] }, schema: { tags: [o.tag], body: o.create, response: one } },
       async (req, reply) => {
         const body = req.body as T;
         if (await o.get(body.id))
@@ -124,6 +140,7 @@ export function siteRoutes(app: FastifyInstance, ctx: HubContext): void {
           tags: [o.tag],
           params: IdParams,
           body: o.put,
+          response: one,
           description: `Replace the ${o.noun} (kept as a new version)`,
         },
       },
@@ -145,7 +162,8 @@ export function siteRoutes(app: FastifyInstance, ctx: HubContext): void {
           tags: [o.tag],
           params: IdParams,
           body: o.patch,
-          description: `Change some fields (kept as a new version)`,
+          response: one,
+          description: "Change some fields (kept as a new version)",
         },
       },
       async (req) => {
@@ -164,6 +182,7 @@ export function siteRoutes(app: FastifyInstance, ctx: HubContext): void {
     create: SiteCreateSchema,
     put: SitePutSchema,
     patch: SitePatchSchema,
+    doc: SiteSchema,
     build: (body) => defaultSite(body),
     check: (site) => checkZone(site.timeZone),
     get: (id) => store.getSite(id),
@@ -176,7 +195,10 @@ export function siteRoutes(app: FastifyInstance, ctx: HubContext): void {
   });
   app.get<{ Params: { id: string } }>(
     "/api/v1/sites/:id/status",
-    { config: { roles: STAFF }, schema: { tags: ["sites"], params: IdParams } },
+    {
+      config: { roles: STAFF },
+      schema: { tags: ["sites"], params: IdParams, response: { 200: SiteStatusSchema } },
+    },
     async (req) => {
       if (!(await store.getSite(req.params.id))) throw new InputError("id", `no site ${req.params.id}`, 404);
       return ctx.announcer.siteStatus(req.params.id);
@@ -190,6 +212,7 @@ export function siteRoutes(app: FastifyInstance, ctx: HubContext): void {
     create: EngineerSchema,
     put: EngineerPutSchema,
     patch: EngineerPatchSchema,
+    doc: EngineerSchema,
     build: (body) => body,
     check: () => {},
     get: (id) => store.getEngineer(id),
