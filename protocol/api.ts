@@ -13,6 +13,49 @@ const lit = <const T extends readonly string[]>(values: T) =>
   Type.Union(values.map((v) => Type.Literal(v)) as TLiteral<T[number]>[]);
 const Ms = Type.Integer({ description: "epoch ms" });
 
+// ---- who is told what ----
+
+/** What the hub tells people about (webhook event names; `*` subscribes to all). */
+export const NOTIFY_EVENTS = [
+  "sos",
+  "departed_without_cleanup",
+  "late_without_notice",
+  "no_show",
+  "at_risk",
+  "unqualified_checkin",
+  "device_offline",
+  "alarm_acknowledged",
+  "late_notice",
+  "en_route",
+  "evacuation",
+] as const;
+export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
+export const NotifyEventSchema = lit(NOTIFY_EVENTS);
+const Subscription = Type.Array(Type.Union([NotifyEventSchema, Type.Literal("*")]), {
+  minItems: 1,
+  uniqueItems: true,
+});
+const HHMM = Type.String({ pattern: "^([01]\\d|2[0-3]):[0-5]\\d$", description: "HH:MM, site time" });
+
+/** Someone a site tells things to, in their language, through their channels. */
+export const ContactSchema = Type.Object(
+  {
+    id: EntityId,
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    role: lit(["supervisor", "dispatcher", "warden", "customer"] as const),
+    language: lit(["zh-CN", "en"] as const),
+    email: Type.Optional(Type.String({ pattern: "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", maxLength: 254 })),
+    phone: Type.Optional(Type.String({ pattern: "^\\+?[0-9][0-9 -]{4,19}$" })),
+    events: Subscription,
+    /** Place in the SOS escalation chain (1 is told first; the next if not acknowledged in time). */
+    escalation: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
+    /** Nothing but SOS and evacuations reaches this contact in these hours (site time); the rest waits. */
+    quietHours: Type.Optional(Type.Object({ from: HHMM, to: HHMM }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+export type Contact = Static<typeof ContactSchema>;
+
 // ---- sites, engineers, plans ----
 
 const IsoDate = Type.String({ pattern: "^\\d{4}-\\d{2}-\\d{2}$", description: "YYYY-MM-DD" });
@@ -35,6 +78,10 @@ export const SiteSchema = Type.Object(
     holidays: Type.Array(IsoDate, { uniqueItems: true }),
     /** Warn supervisors when the engineer is not on site this many minutes before the window ends. */
     atRiskMinutes: Type.Integer({ minimum: 0, maximum: 24 * 60 }),
+    /** Who is told what (notifications). */
+    contacts: Type.Optional(Type.Array(ContactSchema, { maxItems: 50 })),
+    /** An SOS not acknowledged within this many minutes goes to the next contact of the chain (default 5). */
+    escalationMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 120 })),
   },
   { additionalProperties: false },
 );
@@ -235,6 +282,8 @@ export const VisitSummarySchema = Type.Object({
     Type.Object({ receivedAt: Ms, eta: Ms, reason: Type.String(), evidence: EventRefSchema }),
   ),
   kitChecked: Nullable(Type.Object({ at: Ms, complete: Type.Boolean(), missing: Type.Array(Type.String()) })),
+  /** The engineer said he is on his way (and when he expects to arrive). */
+  enRoute: Nullable(Type.Object({ at: Ms, eta: Nullable(Ms) })),
   /** When the engineer last tapped the badge at the kiosk (the kiosk then asks the customer). */
   checkinRequestedAt: Nullable(Ms),
   checkin: Nullable(
@@ -376,3 +425,87 @@ export const ApiErrorSchema = Type.Object({
   message: Type.String(),
 });
 export type ApiErrorBody = Static<typeof ApiErrorSchema>;
+
+// ---- notifications, device health, roll-call ----
+
+export const WebhookCreateSchema = Type.Object(
+  {
+    url: Type.String({ pattern: "^https?://", maxLength: 2000 }),
+    events: Subscription,
+    /** Signs each delivery: `x-onsite-signature: sha256=<hex HMAC-SHA256 of the body>`. */
+    secret: Type.String({ minLength: 16, maxLength: 200 }),
+    /** Only this site's notifications (default: every site's). */
+    siteId: Type.Optional(EntityId),
+  },
+  { additionalProperties: false },
+);
+export type WebhookCreate = Static<typeof WebhookCreateSchema>;
+
+export const WebhookSchema = Type.Object({
+  id: Type.String(),
+  url: Type.String(),
+  events: Type.Array(Type.String()),
+  siteId: Nullable(Type.String()),
+  createdAt: Ms,
+});
+export type Webhook = Static<typeof WebhookSchema>;
+
+export const NOTIFY_CHANNELS = ["webhook", "email", "sms"] as const;
+export type NotifyChannel = (typeof NOTIFY_CHANNELS)[number];
+
+/** One delivery of one notification, as the outbox holds it. */
+export const NotificationSchema = Type.Object({
+  id: Type.String(),
+  type: NotifyEventSchema,
+  at: Ms,
+  siteId: Nullable(Type.String()),
+  visitId: Nullable(Type.String()),
+  channel: lit(NOTIFY_CHANNELS),
+  /** The webhook id, the e-mail address or the phone number. */
+  target: Type.String(),
+  recipient: Nullable(Type.String()),
+  status: lit(["pending", "delivered", "failed"] as const),
+  attempts: Type.Integer(),
+  nextAt: Nullable(Ms),
+  lastError: Nullable(Type.String()),
+  createdAt: Ms,
+  deliveredAt: Nullable(Ms),
+});
+export type Notification = Static<typeof NotificationSchema>;
+
+export const DEVICE_HEALTH = ["online", "stale", "offline", "never"] as const;
+export const DeviceHealthSchema = Type.Object({
+  id: Type.String(),
+  kind: lit(["badge", "kiosk", "gateway"] as const),
+  siteId: Nullable(Type.String()),
+  engineerId: Nullable(Type.String()),
+  health: lit(DEVICE_HEALTH),
+  lastSeenAt: Nullable(Ms),
+  /** Badges: the battery level last reported, %. */
+  battery: Nullable(Type.Integer()),
+});
+export type DeviceHealth = Static<typeof DeviceHealthSchema>;
+
+export const RollCallPersonSchema = Type.Object({
+  engineerId: Type.String(),
+  name: Type.String(),
+  company: Type.String(),
+  /** How the hub knows the person is there: checked in on a visit, a badge heard at the site. */
+  evidence: Type.Array(lit(["checked_in", "badge_heard"] as const)),
+  visitId: Nullable(Type.String()),
+  status: lit(["unknown", "safe", "missing"] as const),
+  markedBy: Nullable(Type.String()),
+  markedAt: Nullable(Ms),
+});
+export type RollCallPerson = Static<typeof RollCallPersonSchema>;
+
+export const RollCallSchema = Type.Object({
+  id: Type.String(),
+  siteId: Type.String(),
+  kind: lit(["drill", "evacuation"] as const),
+  startedAt: Ms,
+  startedBy: Type.String(),
+  endedAt: Nullable(Ms),
+  people: Type.Array(RollCallPersonSchema),
+});
+export type RollCall = Static<typeof RollCallSchema>;

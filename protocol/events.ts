@@ -47,6 +47,10 @@ export const EventSchemas = {
     complete: Type.Boolean(),
     missing: Type.Optional(Type.Array(ShortText, { maxItems: 50 })),
   }),
+  /** The engineer has set off for the site (the engineer's app or badge): the customer is told. */
+  en_route: event("en_route", {
+    eta: Type.Optional(EpochMs),
+  }),
   checkin_request: event("checkin_request", {
     /** The badge's RFID tag (10 hex digits of an RDM6300 frame). */
     tag: Type.String({ pattern: "^[0-9A-F]{10}$" }),

@@ -7,7 +7,11 @@ export type VisitChange =
   | { kind: "violation"; violation: Violation }
   | { kind: "alarm"; alarm: SosAlarm }
   | { kind: "follow_up"; dueDate: string }
-  | { kind: "warning"; warning: Warning };
+  | { kind: "warning"; warning: Warning }
+  /** A late notice reached the hub before the window closed, or its ETA moved. */
+  | { kind: "late_notice"; eta: number; reason: string }
+  /** The engineer set off for the site, or gave a new ETA on the way. */
+  | { kind: "en_route"; at: number; eta: number | null };
 
 const violationKey = (v: Violation) => `${v.kind}@${v.at}`;
 const alarmKey = (a: SosAlarm) => `${a.at}:${a.evidence.map((e) => `${e.device}#${e.counter}`).join(",")}`;
@@ -26,6 +30,12 @@ export function diffViews(before: VisitSummary, after: VisitSummary): VisitChang
   const warned = new Set(before.warnings.map((w) => `${w.kind}@${w.at}`));
   for (const w of after.warnings)
     if (!warned.has(`${w.kind}@${w.at}`)) changes.push({ kind: "warning", warning: w });
+  const notice = after.advanceNotice;
+  if (notice && notice.eta !== before.advanceNotice?.eta)
+    changes.push({ kind: "late_notice", eta: notice.eta, reason: notice.reason });
+  const road = after.enRoute;
+  if (road && (road.at !== before.enRoute?.at || road.eta !== before.enRoute?.eta))
+    changes.push({ kind: "en_route", at: road.at, eta: road.eta });
   return changes;
 }
 

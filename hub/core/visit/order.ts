@@ -5,6 +5,7 @@ import type { RecordedEvent } from "./types.js";
 const STEP_RANK: Record<EventType, number> = {
   late_notice: 0,
   kit_checked: 1,
+  en_route: 1,
   arrival: 2,
   checkin_request: 3,
   checkin_confirmed: 4,

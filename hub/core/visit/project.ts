@@ -48,6 +48,7 @@ export function emptySummary(ctx: VisitContext): VisitSummary {
     arrival: null,
     advanceNotice: null,
     kitChecked: null,
+    enRoute: null,
     checkinRequestedAt: null,
     checkin: null,
     gear: {
@@ -172,6 +173,13 @@ export class VisitFold {
         return { status: "ignored", reason: "device health, not a visit step" };
       case "late_notice":
         return this.lateNotice(e, r.hubTime, ref);
+      case "en_route": {
+        if (this.view.arrival) return redundant("engineer already arrived");
+        if (this.view.departure) return rejected("visit already ended");
+        const revised = this.view.enRoute !== null;
+        this.view.enRoute = { at, eta: e.eta ?? null };
+        return revised ? { status: "applied", reason: "updated ETA" } : applied;
+      }
       case "kit_checked":
         if (this.view.departure) return rejected("visit already ended");
         this.view.kitChecked = { at, complete: e.complete, missing: e.missing ?? [] };
