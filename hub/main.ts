@@ -1,7 +1,7 @@
 /** `onsite hub`: load the configuration, start the hub (and the demo), stop cleanly on a signal. */
 import { createHub, type Hub } from "./app.js";
 import { ConfigError, type ConfigSources, loadConfig } from "./config/config.js";
-import { startDemo } from "./demo/demo.js";
+import { loadDemo } from "./stand-ins.js";
 
 export async function runHub(sources: ConfigSources): Promise<Hub> {
   let config: ReturnType<typeof loadConfig>;
@@ -23,7 +23,7 @@ export async function runHub(sources: ConfigSources): Promise<Hub> {
     );
   }
   const demo = config.demo.enabled
-    ? await startDemo(hub, { speed: config.demo.speed, emulate: config.demo.emulate })
+    ? await (await loadDemo())(hub, { speed: config.demo.speed, emulate: config.demo.emulate })
     : undefined;
   let stopping = false;
   const stop = (signal: string) => {

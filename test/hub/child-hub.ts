@@ -13,8 +13,13 @@ export interface ChildHub {
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
-export async function spawnHub(args: string[], env: Record<string, string> = {}): Promise<ChildHub> {
-  const proc = spawn(process.execPath, ["--import", "tsx", "bin/onsite.ts", "hub", ...args], {
+export async function spawnHub(
+  args: string[],
+  env: Record<string, string> = {},
+  opts: { nodeArgs?: string[] } = {},
+): Promise<ChildHub> {
+  const nodeArgs = ["--import", "tsx", ...(opts.nodeArgs ?? [])];
+  const proc = spawn(process.execPath, [...nodeArgs, "bin/onsite.ts", "hub", ...args], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
