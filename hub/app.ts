@@ -18,6 +18,7 @@ import { VisitService } from "./core/service/visits.js";
 import { Ingest } from "./ingest/ingest.js";
 import { createLogger, type Logger } from "./log.js";
 import { Metrics } from "./metrics.js";
+import { type Listening, listenAll } from "./ops/listen.js";
 import { PresenceService } from "./presence.js";
 import { KeyVault } from "./security/secrets.js";
 
@@ -114,22 +115,33 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
 
   // Views behind the event log (a crash between commit and projection) are rebuilt first.
   for (const u of await visits.rebuildStale()) bus.emit("visit.updated", u);
-  let adminToken: string | undefined;
-  if ((await store.countTokens("admin")) === 0)
-    adminToken = (await provisioning.createToken("admin", "first-admin")).token;
 
   await presence.start();
   const http = await createHttpServer(ctx, broker);
-  const mqttAddr = await broker.listen(config.mqtt.host, config.mqtt.port);
-  await http.app.listen({ host: config.http.host, port: config.http.port });
-  const httpAddr = http.app.server.address();
-  const httpPort = typeof httpAddr === "object" && httpAddr ? httpAddr.port : config.http.port;
+  let ports: Listening;
+  try {
+    ports = await listenAll(config, broker, http);
+  } catch (e) {
+    // Close what was opened; nothing is left that a next start would trip over (no token).
+    await http.close();
+    await broker.close();
+    await presence.stop();
+    await store.close();
+    throw e;
+  }
+  const { mqttPort, httpPort } = ports;
+  // The first admin token only once the hub listens: a start that fails leaves no unshown token.
+  let adminToken: string | undefined;
+  if ((await store.countTokens("admin")) === 0)
+    adminToken = (await provisioning.createToken("admin", "first-admin")).token;
   log.info(
     {
-      mqttPort: mqttAddr.port,
+      mqttPort,
       httpPort,
-      mqtt: `${config.mqtt.host}:${mqttAddr.port}`,
+      mqtt: `${config.mqtt.host}:${mqttPort}`,
       http: `${config.http.host}:${httpPort}`,
+      // hub/main.ts prints the new admin token after this line: whoever waits for it knows to.
+      firstStart: adminToken !== undefined,
     },
     "hub listening",
   );
@@ -165,7 +177,7 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
     ctx,
     broker,
     http,
-    mqttPort: mqttAddr.port,
+    mqttPort,
     httpPort,
     adminToken,
     radio,

@@ -1,6 +1,7 @@
 /** `onsite hub`: load the configuration, start the hub (and the demo), stop cleanly on a signal. */
 import { createHub, type Hub } from "./app.js";
 import { ConfigError, type ConfigSources, loadConfig } from "./config/config.js";
+import { ListenError } from "./ops/listen-error.js";
 import { loadDemo } from "./stand-ins.js";
 
 export async function runHub(sources: ConfigSources): Promise<Hub> {
@@ -14,7 +15,17 @@ export async function runHub(sources: ConfigSources): Promise<Hub> {
     }
     throw e;
   }
-  const hub = await createHub(config);
+  let hub: Hub;
+  try {
+    hub = await createHub(config);
+  } catch (e) {
+    // A port in use, a certificate that cannot be read: one line a person can act on, exit code 2.
+    if (e instanceof ListenError || e instanceof ConfigError) {
+      process.stderr.write(`onsite: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
   const { log } = hub.ctx;
   if (hub.adminToken) {
     process.stdout.write(
