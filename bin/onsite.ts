@@ -27,6 +27,14 @@ program
   .option("--mqtt-port <port>", "MQTT TCP port (default 1883; 0 picks a free port)", int("--mqtt-port"))
   .option("--http-host <host>", "HTTP listen address (default 127.0.0.1)")
   .option("--http-port <port>", "HTTP port (default 8080; MQTT over WebSocket at /mqtt)", int("--http-port"))
+  .option(
+    "--mqtts-port <port>",
+    "MQTT over TLS port, with a certificate (default 8883; env ONSITE_MQTTS_PORT)",
+    int("--mqtts-port"),
+  )
+  .option("--no-mqtt-plain", "with a certificate: no plain MQTT, only mqtts and wss (config mqtt.plain)")
+  .option("--tls-cert <file>", "PEM certificate: HTTPS, wss and mqtts (env ONSITE_TLS_CERT; needs --tls-key)")
+  .option("--tls-key <file>", "PEM private key of --tls-cert (env ONSITE_TLS_KEY)")
   .option("--no-demo", "do not load the demo site or run virtual devices (a real install)")
   .option("--demo-speed <n>", "demo script minutes per real minute, 1..60 (default 60)", int("--demo-speed"))
   .option("--emulate", "run the demo's first kiosk on an emulated Arduino Uno with the real StandardFirmata")
@@ -60,6 +68,9 @@ program
       mqttPort: "mqtt.port",
       httpHost: "http.host",
       httpPort: "http.port",
+      mqttsPort: "mqtt.tlsPort",
+      tlsCert: "tls.cert",
+      tlsKey: "tls.key",
       demoSpeed: "demo.speed",
       logLevel: "log.level",
       ble: "ble.mode",
@@ -68,6 +79,7 @@ program
     for (const [flag, key] of Object.entries(map))
       if (o[flag] !== undefined) overrides[key] = o[flag] as string | number;
     if (o.demo === false) overrides["demo.enabled"] = false;
+    if (o.mqttPlain === false) overrides["mqtt.plain"] = false;
     if (o.emulate === true) overrides["demo.emulate"] = true;
     await runHub({
       ...(typeof o.config === "string" ? { file: o.config } : {}),

@@ -19,6 +19,7 @@ import { Ingest } from "./ingest/ingest.js";
 import { createLogger, type Logger } from "./log.js";
 import { Metrics } from "./metrics.js";
 import { type Listening, listenAll } from "./ops/listen.js";
+import { loadTls } from "./ops/tls.js";
 import { PresenceService } from "./presence.js";
 import { KeyVault } from "./security/secrets.js";
 
@@ -33,8 +34,13 @@ export interface Hub {
   ctx: HubContext;
   broker: MqttBroker;
   http: HttpServer;
+  /** Plain MQTT (0 when `mqtt.plain` is off). */
   mqttPort: number;
+  /** MQTT over TLS, with a certificate configured. */
+  mqttsPort?: number;
   httpPort: number;
+  /** HTTPS (and wss at /mqtt) instead of HTTP. */
+  tls: boolean;
   /** The BLE radio (mode off, bluez or virtual). */
   radio: Radio;
   presence: PresenceService;
@@ -44,6 +50,8 @@ export interface Hub {
 }
 
 export async function createHub(config: HubConfig, parts: HubParts = {}): Promise<Hub> {
+  // Certificate files are read first: one that cannot be used stops the start before anything opens.
+  const tls = loadTls(config);
   const clock = parts.clock ?? systemClock;
   const log =
     parts.log ??
@@ -117,10 +125,10 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
   for (const u of await visits.rebuildStale()) bus.emit("visit.updated", u);
 
   await presence.start();
-  const http = await createHttpServer(ctx, broker);
+  const http = await createHttpServer(ctx, broker, tls ? { tls } : {});
   let ports: Listening;
   try {
-    ports = await listenAll(config, broker, http);
+    ports = await listenAll(config, broker, http, tls);
   } catch (e) {
     // Close what was opened; nothing is left that a next start would trip over (no token).
     await http.close();
@@ -129,7 +137,7 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
     await store.close();
     throw e;
   }
-  const { mqttPort, httpPort } = ports;
+  const { mqttPort, mqttsPort, httpPort } = ports;
   // The first admin token only once the hub listens: a start that fails leaves no unshown token.
   let adminToken: string | undefined;
   if ((await store.countTokens("admin")) === 0)
@@ -138,8 +146,9 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
     {
       mqttPort,
       httpPort,
-      mqtt: `${config.mqtt.host}:${mqttPort}`,
-      http: `${config.http.host}:${httpPort}`,
+      mqtt: config.mqtt.plain === false ? "off" : `${config.mqtt.host}:${mqttPort}`,
+      ...(mqttsPort === undefined ? {} : { mqttsPort, mqtts: `${config.mqtt.host}:${mqttsPort}` }),
+      http: `${tls ? "https" : "http"}://${config.http.host}:${httpPort}`,
       // hub/main.ts prints the new admin token after this line: whoever waits for it knows to.
       firstStart: adminToken !== undefined,
     },
@@ -178,7 +187,9 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
     broker,
     http,
     mqttPort,
+    ...(mqttsPort === undefined ? {} : { mqttsPort }),
     httpPort,
+    tls: tls !== undefined,
     adminToken,
     radio,
     presence,

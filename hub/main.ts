@@ -27,10 +27,11 @@ export async function runHub(sources: ConfigSources): Promise<Hub> {
     throw e;
   }
   const { log } = hub.ctx;
+  const web = `${hub.tls ? "https" : "http"}://${config.http.host}:${hub.httpPort}`;
   if (hub.adminToken) {
     process.stdout.write(
       `\n  First start: an admin API token was created. It is shown only this once:\n\n    ${hub.adminToken}\n\n` +
-        `  Dashboard: http://${config.http.host}:${hub.httpPort}/  ·  API docs: http://${config.http.host}:${hub.httpPort}/docs  ·  health: /healthz\n\n`,
+        `  Dashboard: ${web}/  ·  API docs: ${web}/docs  ·  health: /healthz\n\n`,
     );
   }
   const demo = config.demo.enabled

@@ -2,10 +2,11 @@
  * The HTTP adapter (fastify): the API under /api/v1 (OpenAPI at /docs), /healthz, /metrics and MQTT
  * over WebSocket at /mqtt. Every body is validated against its schema; a refusal names the field.
  */
+import { createServer as createHttpsServer } from "node:https";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import websocket from "@fastify/websocket";
-import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerFactory } from "fastify";
 import { createWebSocketStream } from "ws";
 import { InputError } from "../../admin/errors.js";
 import type { HubContext } from "../../context.js";
@@ -23,8 +24,23 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-export async function createHttpServer(ctx: HubContext, broker: MqttBroker): Promise<HttpServer> {
+export interface HttpOptions {
+  /** The hub's certificate and key: HTTPS, and MQTT over WebSocket over TLS (wss) at /mqtt. */
+  tls?: { cert: Buffer; key: Buffer };
+}
+
+export async function createHttpServer(
+  ctx: HubContext,
+  broker: MqttBroker,
+  opts: HttpOptions = {},
+): Promise<HttpServer> {
+  const { tls } = opts;
+  // HTTPS through a server factory: the instance keeps the HTTP/1.1 types every route is written for.
+  const serverFactory: FastifyServerFactory | undefined = tls
+    ? (handler) => createHttpsServer({ cert: tls.cert, key: tls.key }, handler)
+    : undefined;
   const app = Fastify({
+    ...(serverFactory ? { serverFactory } : {}),
     logger: false,
     bodyLimit: 1_048_576,
     ajv: { customOptions: { allErrors: false, removeAdditional: false } },
