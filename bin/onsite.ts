@@ -1,15 +1,27 @@
 #!/usr/bin/env node
 /** The onsite command line. `onsite --help` lists the commands; each has its own --help. */
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Command, InvalidArgumentError, Option } from "commander";
-import { runHub } from "../hub/main.js";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { engineerCommands, siteCommands } from "./cli/catalog.js";
+import { CliError, EXIT } from "./cli/errors.js";
+import { type ApiOptions, api, readInput, withApiOptions } from "./cli/http.js";
 
 const program = new Command()
   .name("onsite")
   .description("Field-service visits measured and enforced: the site hub and its tools.")
-  .version("0.1.0");
+  .version("0.1.0")
+  // Usage errors exit with EXIT.usage (commander prints the message); see the end of this file.
+  .exitOverride()
+  .addHelpText(
+    "after",
+    `
+Commands that talk to a hub take --url (ONSITE_URL), --token (ONSITE_TOKEN) and --cafile (ONSITE_CAFILE).
+Exit codes: 0 done; ${EXIT.refused} refused or failed (the hub said no, bad rows, differing verdicts);
+${EXIT.usage} usage (bad flag or argument, unreadable file, no token, bad configuration); ${EXIT.unreachable} the hub
+cannot be reached; ${EXIT.unauthorized} the token was refused or its role may not do this.`,
+  );
 
 const int = (name: string) => (v: string) => {
   if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be a whole number`);
@@ -81,6 +93,8 @@ program
     if (o.demo === false) overrides["demo.enabled"] = false;
     if (o.mqttPlain === false) overrides["mqtt.plain"] = false;
     if (o.emulate === true) overrides["demo.emulate"] = true;
+    // The hub (and everything under it) loads only for this command: the other commands stay light.
+    const { runHub } = await import("../hub/main.js");
     await runHub({
       ...(typeof o.config === "string" ? { file: o.config } : {}),
       env: process.env,
@@ -88,37 +102,16 @@ program
     });
   });
 
+siteCommands(program);
+engineerCommands(program);
+
 /** Commands that talk to a running hub over its HTTP API. */
 function apiCommand(name: string, description: string) {
-  return program
-    .command(name)
-    .description(description)
-    .option("--url <url>", "hub base URL (env ONSITE_URL)", process.env.ONSITE_URL ?? "http://127.0.0.1:8080")
-    .option("--token <token>", "API token (env ONSITE_TOKEN)", process.env.ONSITE_TOKEN);
+  return withApiOptions(program.command(name).description(description));
 }
 
-async function call(
-  o: { url: string; token?: string },
-  method: string,
-  path: string,
-  body?: string,
-  type = "application/json",
-) {
-  if (!o.token) fail("an API token is required: --token or ONSITE_TOKEN");
-  const res = await fetch(new URL(path, o.url), {
-    method,
-    headers: { authorization: `Bearer ${o.token}`, ...(body !== undefined ? { "content-type": type } : {}) },
-    ...(body !== undefined ? { body } : {}),
-  });
-  const text = await res.text();
-  if (!res.ok) fail(`${res.status}: ${text}`);
-  return text;
-}
-
-function fail(message: string): never {
-  process.stderr.write(`onsite: ${message}\n`);
-  process.exit(1);
-}
+const call = async (o: ApiOptions, method: string, path: string, body?: string, type?: string) =>
+  (await api(o, method, path, body, type)).text;
 
 apiCommand("provision", "provision a device (badge, kiosk or gateway); prints its credentials once")
   .argument("<kind>", "badge | kiosk | gateway")
@@ -136,9 +129,7 @@ apiCommand("provision", "provision a device (badge, kiosk or gateway); prints it
     async (
       kind: string,
       id: string,
-      o: {
-        url: string;
-        token?: string;
+      o: ApiOptions & {
         engineer?: string;
         site?: string;
         tag?: string;
@@ -169,29 +160,28 @@ apiCommand("provision", "provision a device (badge, kiosk or gateway); prints it
   );
 
 const visits = program.command("visits").description("dispatch: visits");
-visits
-  .command("import")
-  .description("import visits from a CSV file (header id,site_id,engineer_id,date,from,to; site wall time)")
-  .argument("<file>", "CSV file")
-  .option("--url <url>", "hub base URL (env ONSITE_URL)", process.env.ONSITE_URL ?? "http://127.0.0.1:8080")
-  .option("--token <token>", "API token (env ONSITE_TOKEN)", process.env.ONSITE_TOKEN)
-  .action(async (file: string, o: { url: string; token?: string }) => {
-    const result = JSON.parse(
-      await call(o, "POST", "/api/v1/visits/import", readFileSync(file, "utf8"), "text/csv"),
-    ) as {
-      imported: string[];
-      errors: Array<{ line: number; field: string; message: string }>;
-    };
-    process.stdout.write(`imported ${result.imported.length} visit(s)\n`);
-    for (const e of result.errors) process.stdout.write(`line ${e.line}, ${e.field}: ${e.message}\n`);
-    if (result.errors.length > 0) process.exitCode = 1;
-  });
+withApiOptions(
+  visits
+    .command("import")
+    .description(
+      "import visits from a CSV file (header id,site_id,engineer_id,date,from,to; site wall time); bad rows are listed, good rows kept",
+    )
+    .argument("<file>", "CSV file"),
+).action(async (file: string, o: ApiOptions) => {
+  const result = JSON.parse(await call(o, "POST", "/api/v1/visits/import", readInput(file), "text/csv")) as {
+    imported: string[];
+    errors: Array<{ line: number; field: string; message: string }>;
+  };
+  process.stdout.write(`imported ${result.imported.length} visit(s)\n`);
+  for (const e of result.errors) process.stdout.write(`line ${e.line}, ${e.field}: ${e.message}\n`);
+  if (result.errors.length > 0) process.exitCode = EXIT.refused;
+});
 
 apiCommand("report", "CSV report of visits: arrival class, minutes late, gear, clean-up, violations")
   .option("--day <date>", "YYYY-MM-DD in each site's time zone, or today (each site's own today)")
   .option("--site <id>", "one site")
   .option("-o, --output <file>", "write to a file instead of stdout")
-  .action(async (o: { url: string; token?: string; day?: string; site?: string; output?: string }) => {
+  .action(async (o: ApiOptions & { day?: string; site?: string; output?: string }) => {
     const q = new URLSearchParams({ ...(o.day ? { day: o.day } : {}), ...(o.site ? { site: o.site } : {}) });
     const csv = await call(o, "GET", `/api/v1/reports/visits.csv?${q}`);
     if (o.output) writeFileSync(o.output, csv);
@@ -201,7 +191,7 @@ apiCommand("report", "CSV report of visits: arrival class, minutes late, gear, c
 program
   .command("sim")
   .description(
-    "site simulator: runs engineers' badges and customers' kiosks (firmware on virtual boards) through RULES.md scenarios against a hub, then checks the hub's verdicts",
+    "site simulator: runs engineers' badges and customers' kiosks (firmware on virtual boards) through scenarios drawn from the rules (docs/rules.md) against a hub, then checks the hub's verdicts (exit 1 if they differ)",
   )
   .option(
     "--url <url>",
@@ -224,15 +214,19 @@ program
       scenario?: string[];
       emulate?: boolean;
     }) => {
-      if (!o.token) fail("an admin API token is required: --token or ONSITE_TOKEN");
-      if (o.speed < 1 || o.speed > 60) fail("--speed must be 1..60 (badge frames carry whole seconds)");
+      if (!o.token) throw new CliError("an admin API token is required: --token or ONSITE_TOKEN", EXIT.usage);
+      if (o.speed < 1 || o.speed > 60)
+        throw new CliError("--speed must be 1..60 (badge frames carry whole seconds)", EXIT.usage);
       const { runSim } = await import("../firmware/sim/run.js");
       const { SCENARIOS } = await import("../firmware/sim/scenarios.js");
       const scenarios = o.scenario
         ? SCENARIOS.filter((s) => o.scenario?.some((t) => s.name.includes(t)))
         : SCENARIOS;
       if (scenarios.length === 0)
-        fail(`no scenario matches; scenarios: ${SCENARIOS.map((s) => s.name).join("; ")}`);
+        throw new CliError(
+          `no scenario matches; scenarios: ${SCENARIOS.map((s) => s.name).join("; ")}`,
+          EXIT.usage,
+        );
       const summary = await runSim({
         httpUrl: o.url,
         mqttUrl: o.mqtt,
@@ -263,7 +257,23 @@ program
       stdio: "inherit",
     });
     if (r.error || r.status !== 0)
-      fail("benchmarks need the dev dependencies (npm install) and the source tree");
+      throw new CliError("benchmarks need the dev dependencies (npm install) and the source tree");
   });
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    // --help and --version end here too; commander has printed what it had to say.
+    process.exit(e.exitCode === 0 ? EXIT.ok : EXIT.usage);
+  }
+  if (e instanceof CliError) {
+    process.stderr.write(`onsite: ${e.message}\n`);
+    process.exit(e.exitCode);
+  }
+  // Anything else is a bug or an environment we did not foresee: one line, the stack on request.
+  process.stderr.write(
+    `onsite: ${e instanceof Error ? e.message : String(e)}${process.env.ONSITE_DEBUG ? `\n${(e as Error).stack}` : " (ONSITE_DEBUG=1 shows where)"}\n`,
+  );
+  process.exit(EXIT.refused);
+}

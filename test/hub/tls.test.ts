@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Hub } from "../../hub/app.js";
 import { ConfigError, DEFAULT_CONFIG } from "../../hub/config/config.js";
 import { loadTls } from "../../hub/ops/tls.js";
+import { onsite } from "../bin/cli-run.js";
 import { spawnHub } from "./child-hub.js";
 import { eventually, type SeededDevices, seed, startHub, tempDir, testConfig } from "./helpers.js";
 
@@ -199,6 +200,19 @@ describe("TLS", () => {
     });
     await c.endAsync();
     await stored(devices.kiosk.id, 4);
+  });
+
+  it("the CLI talks to an https:// hub with --cafile, and says what is wrong without it", async () => {
+    const env = { ONSITE_URL: `https://localhost:${hub.httpPort}`, ONSITE_TOKEN: hub.adminToken ?? "" };
+    const ok = await onsite(["site", "list", "--cafile", certs.ca], env);
+    expect([ok.code, ok.stderr]).toEqual([0, ""]);
+    expect(ok.stdout).toMatch(/S1\s+Shenyang plant/);
+    const untrusted = await onsite(["site", "list"], env);
+    expect(untrusted.code).toBe(3);
+    expect(untrusted.stderr).toMatch(/cannot reach the hub at https:\/\/localhost:\d+ \(.*--cafile\)/);
+    const plain = await onsite(["site", "list"], { ...env, ONSITE_URL: `http://127.0.0.1:${hub.httpPort}` });
+    expect(plain.code).toBe(3);
+    expect(plain.stderr).toContain("an https:// hub asked over http://?");
   });
 
   it("refuses certificate files it cannot use, naming the key", () => {
