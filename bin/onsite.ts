@@ -5,6 +5,7 @@ import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { engineerCommands, siteCommands } from "./cli/catalog.js";
+import { dataCommands } from "./cli/data.js";
 import { CliError, EXIT } from "./cli/errors.js";
 import { type ApiOptions, api, readInput, withApiOptions } from "./cli/http.js";
 
@@ -104,6 +105,7 @@ program
 
 siteCommands(program);
 engineerCommands(program);
+dataCommands(program);
 
 /** Commands that talk to a running hub over its HTTP API. */
 function apiCommand(name: string, description: string) {
