@@ -4,9 +4,13 @@
  * hub runs; a restore refuses to run under one.
  */
 import type { Command } from "commander";
-import { ConfigError, loadConfig } from "../../hub/config/config.js";
-import { BackupError, backup, KEY_FILE, restore } from "../../hub/ops/backup.js";
 import { CliError, EXIT } from "./errors.js";
+
+// The configuration loader and SQLite load only for these two commands: the others stay quick to start.
+const ops = async () => ({
+  ...(await import("../../hub/config/config.js")),
+  ...(await import("../../hub/ops/backup.js")),
+});
 
 interface DataOptions {
   config?: string;
@@ -14,7 +18,8 @@ interface DataOptions {
   force?: boolean;
 }
 
-function dataDirOf(o: DataOptions): string {
+async function dataDirOf(o: DataOptions): Promise<string> {
+  const { ConfigError, loadConfig } = await ops();
   try {
     return loadConfig({
       ...(o.config ? { file: o.config } : {}),
@@ -27,7 +32,8 @@ function dataDirOf(o: DataOptions): string {
   }
 }
 
-function failed(e: unknown): never {
+async function failed(e: unknown): Promise<never> {
+  const { BackupError } = await ops();
   if (e instanceof BackupError)
     throw new CliError(e.message, e.code === "no_database" ? EXIT.usage : EXIT.refused);
   throw e;
@@ -47,8 +53,9 @@ export function dataCommands(program: Command): void {
       )
       .argument("<file>", "where to write the copy")
       .option("--force", "overwrite <file> if it exists"),
-  ).action((file: string, o: DataOptions) => {
-    const dataDir = dataDirOf(o);
+  ).action(async (file: string, o: DataOptions) => {
+    const dataDir = await dataDirOf(o);
+    const { backup, KEY_FILE } = await ops();
     try {
       const r = backup(dataDir, file, { force: o.force === true });
       process.stdout.write(
@@ -57,7 +64,7 @@ export function dataCommands(program: Command): void {
           `its badge keys open only with ${dataDir}/${KEY_FILE}: keep a copy of that file too (it does not change)\n`,
       );
     } catch (e) {
-      failed(e);
+      await failed(e);
     }
   });
 
@@ -69,8 +76,9 @@ export function dataCommands(program: Command): void {
       )
       .argument("<file>", "a file written by onsite backup")
       .option("--force", "restore even if its badge keys do not open with this data dir's master.key"),
-  ).action((file: string, o: DataOptions) => {
-    const dataDir = dataDirOf(o);
+  ).action(async (file: string, o: DataOptions) => {
+    const dataDir = await dataDirOf(o);
+    const { restore } = await ops();
     try {
       const r = restore(file, dataDir, { force: o.force === true });
       process.stdout.write(
@@ -78,7 +86,7 @@ export function dataCommands(program: Command): void {
           (r.previous ? `the database it replaced is kept as ${r.previous}\n` : ""),
       );
     } catch (e) {
-      failed(e);
+      await failed(e);
     }
   });
 }

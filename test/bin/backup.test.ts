@@ -33,7 +33,7 @@ function eventKeys(path: string): Set<string> {
   return new Set(rows.map((r) => `${r.device}#${r.counter}`));
 }
 
-describe("backup and restore", () => {
+describe("backup and restore", { timeout: 90_000 }, () => {
   const dir = tempDir();
   const data = join(dir.path, "data");
   const file = join(dir.path, "backup.db");
@@ -146,7 +146,7 @@ describe("backup and restore", () => {
       again.proc.kill("SIGTERM");
       expect(await again.exited).toBe(0);
     }
-  }, 90_000);
+  });
 
   it("restore refuses what is not an intact onsite database of a known schema, or one sealed with another key", async () => {
     const fresh = join(dir.path, "fresh");

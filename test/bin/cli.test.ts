@@ -26,7 +26,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe("onsite CLI", () => {
+describe("onsite CLI", { timeout: 60_000 }, () => {
   const dir = tempDir();
   let hub: Hub;
   let env: Record<string, string>;

@@ -22,7 +22,7 @@ const bin = (JSON.parse(read("package.json")) as { bin: { onsite: string } }).bi
 const KNOWN_ENV = new Set([...Object.keys(ENV_KEYS), "ONSITE_CONFIG"]);
 const onsiteEnv = (text: string) => [...text.matchAll(/\b(ONSITE_[A-Z_]+)=/g)].map((m) => m[1] ?? "");
 
-describe("deploy/", () => {
+describe("deploy/", { timeout: 60_000 }, () => {
   if (!hasAnalyze)
     process.stderr.write(`[deploy test] ${ANALYZE} is not installed: the systemd-analyze check is skipped\n`);
 

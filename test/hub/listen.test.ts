@@ -25,7 +25,7 @@ const tokensIn = (dataDir: string) => {
   return n;
 };
 
-describe("a port in use", () => {
+describe("a port in use", { timeout: 60_000 }, () => {
   const dir = tempDir();
   afterAll(() => dir.cleanup());
 

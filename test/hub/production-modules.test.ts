@@ -34,7 +34,7 @@ const loaded = (log: string) => [
   ),
 ];
 
-describe("the production path", () => {
+describe("the production path", { timeout: 60_000 }, () => {
   const dir = tempDir();
   afterAll(() => dir.cleanup());
 

@@ -98,7 +98,7 @@ function httpsGet(url: string, ca: Buffer): Promise<{ status: number; body: stri
 const heartbeat = (device: string, counter: number) =>
   JSON.stringify({ v: 1, type: "heartbeat", device, counter, time: Date.now(), queued: 0 });
 
-describe("TLS", () => {
+describe("TLS", { timeout: 60_000 }, () => {
   const dir = tempDir();
   let certs: ReturnType<typeof makeCertificates>;
   let ca: Buffer;
