@@ -195,13 +195,13 @@ program
   .description(
     "site simulator: runs engineers' badges and customers' kiosks (firmware on virtual boards) through scenarios drawn from the rules (docs/rules.md) against a hub, then checks the hub's verdicts (exit 1 if they differ)",
   )
-  .option(
-    "--url <url>",
-    "hub HTTP base URL (env ONSITE_URL)",
-    process.env.ONSITE_URL ?? "http://127.0.0.1:8080",
+  .addOption(
+    new Option("--url <url>", "hub HTTP base URL").env("ONSITE_URL").default("http://127.0.0.1:8080"),
   )
-  .option("--mqtt <url>", "hub MQTT URL", process.env.ONSITE_MQTT_URL ?? "mqtt://127.0.0.1:1883")
-  .option("--token <token>", "admin API token (env ONSITE_TOKEN)", process.env.ONSITE_TOKEN)
+  .addOption(
+    new Option("--mqtt <url>", "hub MQTT URL").env("ONSITE_MQTT_URL").default("mqtt://127.0.0.1:1883"),
+  )
+  .addOption(new Option("--token <token>", "admin API token").env("ONSITE_TOKEN"))
   .option("--speed <n>", "script minutes per real minute, 1..60", int("--speed"), 60)
   .option("--seed <n>", "seed for timing jitter and names (printed; replay a run with it)", int("--seed"))
   .option("--scenario <text...>", "only scenarios whose name contains this text")

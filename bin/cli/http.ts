@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { CliError, EXIT, fileError } from "./errors.js";
 
 export interface ApiOptions {
@@ -18,19 +18,16 @@ export interface ApiOptions {
 
 export const DEFAULT_URL = "http://127.0.0.1:8080";
 
-/** The options every command that talks to a hub takes. */
+/**
+ * The options every command that talks to a hub takes. Environment values are read by commander
+ * (`.env()`), so `--help` names the variable without printing its value (a token).
+ */
 export function withApiOptions(cmd: Command): Command {
   return cmd
-    .option(
-      "--url <url>",
-      `hub base URL (env ONSITE_URL, default ${DEFAULT_URL})`,
-      process.env.ONSITE_URL ?? DEFAULT_URL,
-    )
-    .option("--token <token>", "API token (env ONSITE_TOKEN)", process.env.ONSITE_TOKEN)
-    .option(
-      "--cafile <file>",
-      "CA certificate (PEM) to trust for an https:// hub (env ONSITE_CAFILE)",
-      process.env.ONSITE_CAFILE,
+    .addOption(new Option("--url <url>", "hub base URL").env("ONSITE_URL").default(DEFAULT_URL))
+    .addOption(new Option("--token <token>", "API token").env("ONSITE_TOKEN"))
+    .addOption(
+      new Option("--cafile <file>", "CA certificate (PEM) to trust for an https:// hub").env("ONSITE_CAFILE"),
     );
 }
 
