@@ -42,11 +42,18 @@ export async function spawnHub(
   env: Record<string, string> = {},
   opts: { nodeArgs?: string[]; timeoutMs?: number } = {},
 ): Promise<ChildHub> {
-  const nodeArgs = ["--import", "tsx", ...(opts.nodeArgs ?? [])];
+  // The hub exits when this process goes (its stdin closes): a test that times out leaves none behind.
+  const nodeArgs = [
+    "--import",
+    "tsx",
+    "--import",
+    "./test/hub/modules/die-with-parent.mjs",
+    ...(opts.nodeArgs ?? []),
+  ];
   const proc = spawn(process.execPath, [...nodeArgs, "bin/onsite.ts", "hub", ...args], {
     cwd: root,
     env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["pipe", "pipe", "pipe"],
   });
   let out = "";
   const exited = new Promise<number | null>((resolve) => proc.once("close", (code) => resolve(code)));
