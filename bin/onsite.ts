@@ -1,15 +1,29 @@
 #!/usr/bin/env node
 /** The onsite command line. `onsite --help` lists the commands; each has its own --help. */
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Command, InvalidArgumentError, Option } from "commander";
-import { runHub } from "../hub/main.js";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { engineerCommands, siteCommands } from "./cli/catalog.js";
+import { dataCommands } from "./cli/data.js";
+import { CliError, EXIT } from "./cli/errors.js";
+import { type ApiOptions, api, readInput, withApiOptions } from "./cli/http.js";
+import { tokenCommands } from "./cli/tokens.js";
 
 const program = new Command()
   .name("onsite")
   .description("Field-service visits measured and enforced: the site hub and its tools.")
-  .version("0.1.0");
+  .version("0.1.0")
+  // Usage errors exit with EXIT.usage (commander prints the message); see the end of this file.
+  .exitOverride()
+  .addHelpText(
+    "after",
+    `
+Commands that talk to a hub take --url (ONSITE_URL), --token (ONSITE_TOKEN) and --cafile (ONSITE_CAFILE).
+Exit codes: 0 done; ${EXIT.refused} refused or failed (the hub said no, bad rows, differing verdicts);
+${EXIT.usage} usage (bad flag or argument, unreadable file, no token, bad configuration); ${EXIT.unreachable} the hub
+cannot be reached; ${EXIT.unauthorized} the token was refused or its role may not do this.`,
+  );
 
 const int = (name: string) => (v: string) => {
   if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be a whole number`);
@@ -27,6 +41,14 @@ program
   .option("--mqtt-port <port>", "MQTT TCP port (default 1883; 0 picks a free port)", int("--mqtt-port"))
   .option("--http-host <host>", "HTTP listen address (default 127.0.0.1)")
   .option("--http-port <port>", "HTTP port (default 8080; MQTT over WebSocket at /mqtt)", int("--http-port"))
+  .option(
+    "--mqtts-port <port>",
+    "MQTT over TLS port, with a certificate (default 8883; env ONSITE_MQTTS_PORT)",
+    int("--mqtts-port"),
+  )
+  .option("--no-mqtt-plain", "with a certificate: no plain MQTT, only mqtts and wss (config mqtt.plain)")
+  .option("--tls-cert <file>", "PEM certificate: HTTPS, wss and mqtts (env ONSITE_TLS_CERT; needs --tls-key)")
+  .option("--tls-key <file>", "PEM private key of --tls-cert (env ONSITE_TLS_KEY)")
   .option("--no-demo", "do not load the demo site or run virtual devices (a real install)")
   .option("--demo-speed <n>", "demo script minutes per real minute, 1..60 (default 60)", int("--demo-speed"))
   .option("--emulate", "run the demo's first kiosk on an emulated Arduino Uno with the real StandardFirmata")
@@ -60,6 +82,9 @@ program
       mqttPort: "mqtt.port",
       httpHost: "http.host",
       httpPort: "http.port",
+      mqttsPort: "mqtt.tlsPort",
+      tlsCert: "tls.cert",
+      tlsKey: "tls.key",
       demoSpeed: "demo.speed",
       logLevel: "log.level",
       ble: "ble.mode",
@@ -68,7 +93,10 @@ program
     for (const [flag, key] of Object.entries(map))
       if (o[flag] !== undefined) overrides[key] = o[flag] as string | number;
     if (o.demo === false) overrides["demo.enabled"] = false;
+    if (o.mqttPlain === false) overrides["mqtt.plain"] = false;
     if (o.emulate === true) overrides["demo.emulate"] = true;
+    // The hub (and everything under it) loads only for this command: the other commands stay light.
+    const { runHub } = await import("../hub/main.js");
     await runHub({
       ...(typeof o.config === "string" ? { file: o.config } : {}),
       env: process.env,
@@ -76,37 +104,18 @@ program
     });
   });
 
+siteCommands(program);
+engineerCommands(program);
+dataCommands(program);
+tokenCommands(program);
+
 /** Commands that talk to a running hub over its HTTP API. */
 function apiCommand(name: string, description: string) {
-  return program
-    .command(name)
-    .description(description)
-    .option("--url <url>", "hub base URL (env ONSITE_URL)", process.env.ONSITE_URL ?? "http://127.0.0.1:8080")
-    .option("--token <token>", "API token (env ONSITE_TOKEN)", process.env.ONSITE_TOKEN);
+  return withApiOptions(program.command(name).description(description));
 }
 
-async function call(
-  o: { url: string; token?: string },
-  method: string,
-  path: string,
-  body?: string,
-  type = "application/json",
-) {
-  if (!o.token) fail("an API token is required: --token or ONSITE_TOKEN");
-  const res = await fetch(new URL(path, o.url), {
-    method,
-    headers: { authorization: `Bearer ${o.token}`, ...(body !== undefined ? { "content-type": type } : {}) },
-    ...(body !== undefined ? { body } : {}),
-  });
-  const text = await res.text();
-  if (!res.ok) fail(`${res.status}: ${text}`);
-  return text;
-}
-
-function fail(message: string): never {
-  process.stderr.write(`onsite: ${message}\n`);
-  process.exit(1);
-}
+const call = async (o: ApiOptions, method: string, path: string, body?: string, type?: string) =>
+  (await api(o, method, path, body, type)).text;
 
 apiCommand("provision", "provision a device (badge, kiosk or gateway); prints its credentials once")
   .argument("<kind>", "badge | kiosk | gateway")
@@ -124,9 +133,7 @@ apiCommand("provision", "provision a device (badge, kiosk or gateway); prints it
     async (
       kind: string,
       id: string,
-      o: {
-        url: string;
-        token?: string;
+      o: ApiOptions & {
         engineer?: string;
         site?: string;
         tag?: string;
@@ -157,149 +164,46 @@ apiCommand("provision", "provision a device (badge, kiosk or gateway); prints it
   );
 
 const visits = program.command("visits").description("dispatch: visits");
-visits
-  .command("import")
-  .description("import visits from a CSV file (header id,site_id,engineer_id,date,from,to; site wall time)")
-  .argument("<file>", "CSV file")
-  .option("--url <url>", "hub base URL (env ONSITE_URL)", process.env.ONSITE_URL ?? "http://127.0.0.1:8080")
-  .option("--token <token>", "API token (env ONSITE_TOKEN)", process.env.ONSITE_TOKEN)
-  .action(async (file: string, o: { url: string; token?: string }) => {
-    const result = JSON.parse(
-      await call(o, "POST", "/api/v1/visits/import", readFileSync(file, "utf8"), "text/csv"),
-    ) as {
-      imported: string[];
-      errors: Array<{ line: number; field: string; message: string }>;
-    };
-    process.stdout.write(`imported ${result.imported.length} visit(s)\n`);
-    for (const e of result.errors) process.stdout.write(`line ${e.line}, ${e.field}: ${e.message}\n`);
-    if (result.errors.length > 0) process.exitCode = 1;
-  });
+withApiOptions(
+  visits
+    .command("import")
+    .description(
+      "import visits from a CSV file (header id,site_id,engineer_id,date,from,to; site wall time); bad rows are listed, good rows kept",
+    )
+    .argument("<file>", "CSV file"),
+).action(async (file: string, o: ApiOptions) => {
+  const result = JSON.parse(await call(o, "POST", "/api/v1/visits/import", readInput(file), "text/csv")) as {
+    imported: string[];
+    errors: Array<{ line: number; field: string; message: string }>;
+  };
+  process.stdout.write(`imported ${result.imported.length} visit(s)\n`);
+  for (const e of result.errors) process.stdout.write(`line ${e.line}, ${e.field}: ${e.message}\n`);
+  if (result.errors.length > 0) process.exitCode = EXIT.refused;
+});
 
 apiCommand("report", "CSV report of visits: arrival class, minutes late, gear, clean-up, violations")
   .option("--day <date>", "YYYY-MM-DD in each site's time zone, or today (each site's own today)")
   .option("--site <id>", "one site")
   .option("-o, --output <file>", "write to a file instead of stdout")
-  .action(async (o: { url: string; token?: string; day?: string; site?: string; output?: string }) => {
+  .action(async (o: ApiOptions & { day?: string; site?: string; output?: string }) => {
     const q = new URLSearchParams({ ...(o.day ? { day: o.day } : {}), ...(o.site ? { site: o.site } : {}) });
     const csv = await call(o, "GET", `/api/v1/reports/visits.csv?${q}`);
     if (o.output) writeFileSync(o.output, csv);
     else process.stdout.write(csv);
   });
 
-const token = program
-  .command("token")
-  .description("API tokens: create, list, revoke, rotate (over the API), or mint an admin token locally");
-const tokenApi = (name: string, description: string) =>
-  token
-    .command(name)
-    .description(description)
-    .option("--url <url>", "hub base URL (env ONSITE_URL)", process.env.ONSITE_URL ?? "http://127.0.0.1:8080")
-    .option("--token <token>", "admin API token (env ONSITE_TOKEN)", process.env.ONSITE_TOKEN);
-const ROLES = ["admin", "dispatcher", "supervisor", "kiosk"];
-
-token
-  .command("create")
-  .description(
-    "create a token over the API; with --local, mint one straight into the hub's database on this machine (a lost first-start token is not a dead end)",
-  )
-  .addOption(
-    new Option("--role <role>", "admin | dispatcher | supervisor | kiosk")
-      .choices(ROLES)
-      .makeOptionMandatory(),
-  )
-  .requiredOption("--name <name>", "who or what the token is for")
-  .option("--site <id>", "the site a kiosk token is bound to")
-  .option("--local", "write into the database in --data-dir (works while the hub runs)")
-  .option("--data-dir <dir>", "the hub's data directory, for --local (default ./data; env ONSITE_DATA_DIR)")
-  .option("--url <url>", "hub base URL (env ONSITE_URL)", process.env.ONSITE_URL ?? "http://127.0.0.1:8080")
-  .option("--token <token>", "admin API token (env ONSITE_TOKEN)", process.env.ONSITE_TOKEN)
-  .action(
-    async (o: {
-      role: string;
-      name: string;
-      site?: string;
-      local?: boolean;
-      dataDir?: string;
-      url: string;
-      token?: string;
-    }) => {
-      if (o.role === "kiosk" && !o.site) fail("a kiosk token is bound to a site: --site");
-      if (o.local) {
-        const { mintTokenLocally } = await import("../hub/admin/local-token.js");
-        const dir = o.dataDir ?? process.env.ONSITE_DATA_DIR ?? "./data";
-        try {
-          const made = await mintTokenLocally(dir, o.role as "admin", o.name, o.site ?? null);
-          process.stdout.write(`${made.token}\n`);
-          process.stderr.write(
-            `token ${made.id} (${o.role}, ${o.name}) written to ${dir}; it is shown only this once\n`,
-          );
-        } catch (e) {
-          fail((e as Error).message);
-        }
-        return;
-      }
-      const body = JSON.stringify({ role: o.role, name: o.name, ...(o.site ? { siteId: o.site } : {}) });
-      const made = JSON.parse(await call(o, "POST", "/api/v1/tokens", body)) as { token: string; id: string };
-      process.stdout.write(`${made.token}\n`);
-      process.stderr.write(`token ${made.id} (${o.role}, ${o.name}); it is shown only this once\n`);
-    },
-  );
-tokenApi("list", "list tokens: id, role, name, site, created, revoked (never the secrets)").action(
-  async (o: { url: string; token?: string }) => {
-    const rows = JSON.parse(await call(o, "GET", "/api/v1/tokens")) as Array<{
-      id: string;
-      role: string;
-      name: string;
-      siteId: string | null;
-      createdAt: number;
-      revokedAt: number | null;
-    }>;
-    const iso = (t: number | null) =>
-      t === null ? "-" : new Date(t).toISOString().slice(0, 19).replace("T", " ");
-    process.stdout.write(
-      "id                role        name                     site         created              revoked\n",
-    );
-    for (const r of rows) {
-      process.stdout.write(
-        `${r.id}  ${r.role.padEnd(10)}  ${r.name.slice(0, 24).padEnd(24)} ${(r.siteId ?? "-").padEnd(12)} ${iso(r.createdAt)}  ${iso(r.revokedAt)}\n`,
-      );
-    }
-  },
-);
-tokenApi(
-  "revoke",
-  "revoke a token by its id (from `onsite token list`): requests and live sessions with it stop at once",
-)
-  .argument("<id>", "the token's id")
-  .action(async (id: string, o: { url: string; token?: string }) => {
-    await call(o, "POST", `/api/v1/tokens/${encodeURIComponent(id)}/revoke`, "{}");
-    process.stdout.write(`revoked ${id}\n`);
-  });
-tokenApi("rotate", "a new secret for a token (same role, name, site); the old one is revoked")
-  .argument("<id>", "the token's id")
-  .action(async (id: string, o: { url: string; token?: string }) => {
-    const made = JSON.parse(
-      await call(o, "POST", `/api/v1/tokens/${encodeURIComponent(id)}/rotate`, "{}"),
-    ) as {
-      token: string;
-      id: string;
-    };
-    process.stdout.write(`${made.token}\n`);
-    process.stderr.write(`token ${made.id} replaces ${id}; it is shown only this once\n`);
-  });
-
 program
   .command("sim")
   .description(
-    "site simulator: runs engineers' badges and customers' kiosks (firmware on virtual boards) through RULES.md scenarios against a hub, then checks the hub's verdicts",
+    "site simulator: runs engineers' badges and customers' kiosks (firmware on virtual boards) through scenarios drawn from the rules (docs/rules.md) against a hub, then checks the hub's verdicts (exit 1 if they differ)",
   )
-  .option(
-    "--url <url>",
-    "hub HTTP base URL (env ONSITE_URL)",
-    process.env.ONSITE_URL ?? "http://127.0.0.1:8080",
+  .addOption(
+    new Option("--url <url>", "hub HTTP base URL").env("ONSITE_URL").default("http://127.0.0.1:8080"),
   )
-  .option("--mqtt <url>", "hub MQTT URL", process.env.ONSITE_MQTT_URL ?? "mqtt://127.0.0.1:1883")
-  .option("--token <token>", "admin API token (env ONSITE_TOKEN)", process.env.ONSITE_TOKEN)
+  .addOption(
+    new Option("--mqtt <url>", "hub MQTT URL").env("ONSITE_MQTT_URL").default("mqtt://127.0.0.1:1883"),
+  )
+  .addOption(new Option("--token <token>", "admin API token").env("ONSITE_TOKEN"))
   .option("--speed <n>", "script minutes per real minute, 1..60", int("--speed"), 60)
   .option("--seed <n>", "seed for timing jitter and names (printed; replay a run with it)", int("--seed"))
   .option("--scenario <text...>", "only scenarios whose name contains this text")
@@ -314,15 +218,19 @@ program
       scenario?: string[];
       emulate?: boolean;
     }) => {
-      if (!o.token) fail("an admin API token is required: --token or ONSITE_TOKEN");
-      if (o.speed < 1 || o.speed > 60) fail("--speed must be 1..60 (badge frames carry whole seconds)");
+      if (!o.token) throw new CliError("an admin API token is required: --token or ONSITE_TOKEN", EXIT.usage);
+      if (o.speed < 1 || o.speed > 60)
+        throw new CliError("--speed must be 1..60 (badge frames carry whole seconds)", EXIT.usage);
       const { runSim } = await import("../firmware/sim/run.js");
       const { SCENARIOS } = await import("../firmware/sim/scenarios.js");
       const scenarios = o.scenario
         ? SCENARIOS.filter((s) => o.scenario?.some((t) => s.name.includes(t)))
         : SCENARIOS;
       if (scenarios.length === 0)
-        fail(`no scenario matches; scenarios: ${SCENARIOS.map((s) => s.name).join("; ")}`);
+        throw new CliError(
+          `no scenario matches; scenarios: ${SCENARIOS.map((s) => s.name).join("; ")}`,
+          EXIT.usage,
+        );
       const summary = await runSim({
         httpUrl: o.url,
         mqttUrl: o.mqtt,
@@ -353,7 +261,23 @@ program
       stdio: "inherit",
     });
     if (r.error || r.status !== 0)
-      fail("benchmarks need the dev dependencies (npm install) and the source tree");
+      throw new CliError("benchmarks need the dev dependencies (npm install) and the source tree");
   });
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    // --help and --version end here too; commander has printed what it had to say.
+    process.exit(e.exitCode === 0 ? EXIT.ok : EXIT.usage);
+  }
+  if (e instanceof CliError) {
+    process.stderr.write(`onsite: ${e.message}\n`);
+    process.exit(e.exitCode);
+  }
+  // Anything else is a bug or an environment we did not foresee: one line, the stack on request.
+  process.stderr.write(
+    `onsite: ${e instanceof Error ? e.message : String(e)}${process.env.ONSITE_DEBUG ? `\n${(e as Error).stack}` : " (ONSITE_DEBUG=1 shows where)"}\n`,
+  );
+  process.exit(EXIT.refused);
+}

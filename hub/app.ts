@@ -18,6 +18,8 @@ import { VisitService } from "./core/service/visits.js";
 import { Ingest } from "./ingest/ingest.js";
 import { createLogger, type Logger } from "./log.js";
 import { Metrics } from "./metrics.js";
+import { type Listening, listenAll } from "./ops/listen.js";
+import { loadTls } from "./ops/tls.js";
 import { PresenceService } from "./presence.js";
 import { KeyVault } from "./security/secrets.js";
 
@@ -32,8 +34,13 @@ export interface Hub {
   ctx: HubContext;
   broker: MqttBroker;
   http: HttpServer;
+  /** Plain MQTT (0 when `mqtt.plain` is off). */
   mqttPort: number;
+  /** MQTT over TLS, with a certificate configured. */
+  mqttsPort?: number;
   httpPort: number;
+  /** HTTPS (and wss at /mqtt) instead of HTTP. */
+  tls: boolean;
   /** The BLE radio (mode off, bluez or virtual). */
   radio: Radio;
   presence: PresenceService;
@@ -43,6 +50,8 @@ export interface Hub {
 }
 
 export async function createHub(config: HubConfig, parts: HubParts = {}): Promise<Hub> {
+  // Certificate files are read first: one that cannot be used stops the start before anything opens.
+  const tls = loadTls(config);
   const clock = parts.clock ?? systemClock;
   const log =
     parts.log ??
@@ -136,22 +145,35 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
 
   // Events committed but not projected (a crash between the two) are projected first.
   await visits.start();
+
+  await presence.start();
+  const http = await createHttpServer(ctx, broker, tls ? { tls } : {});
+  let ports: Listening;
+  try {
+    ports = await listenAll(config, broker, http, tls);
+  } catch (e) {
+    // Close what was opened; nothing is left that a next start would trip over (no token).
+    await http.close();
+    await broker.close();
+    await visits.stop();
+    await presence.stop();
+    await store.close();
+    throw e;
+  }
+  const { mqttPort, mqttsPort, httpPort } = ports;
+  // The first admin token only once the hub listens: a start that fails leaves no unshown token.
   let adminToken: string | undefined;
   if ((await store.countTokens("admin")) === 0)
     adminToken = (await provisioning.createToken("admin", "first-admin")).token;
-
-  await presence.start();
-  const http = await createHttpServer(ctx, broker);
-  const mqttAddr = await broker.listen(config.mqtt.host, config.mqtt.port);
-  await http.app.listen({ host: config.http.host, port: config.http.port });
-  const httpAddr = http.app.server.address();
-  const httpPort = typeof httpAddr === "object" && httpAddr ? httpAddr.port : config.http.port;
   log.info(
     {
-      mqttPort: mqttAddr.port,
+      mqttPort,
       httpPort,
-      mqtt: `${config.mqtt.host}:${mqttAddr.port}`,
-      http: `${config.http.host}:${httpPort}`,
+      mqtt: config.mqtt.plain === false ? "off" : `${config.mqtt.host}:${mqttPort}`,
+      ...(mqttsPort === undefined ? {} : { mqttsPort, mqtts: `${config.mqtt.host}:${mqttsPort}` }),
+      http: `${tls ? "https" : "http"}://${config.http.host}:${httpPort}`,
+      // hub/main.ts prints the new admin token after this line: whoever waits for it knows to.
+      firstStart: adminToken !== undefined,
     },
     "hub listening",
   );
@@ -175,8 +197,10 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
     ctx,
     broker,
     http,
-    mqttPort: mqttAddr.port,
+    mqttPort,
+    ...(mqttsPort === undefined ? {} : { mqttsPort }),
     httpPort,
+    tls: tls !== undefined,
     adminToken,
     radio,
     presence,

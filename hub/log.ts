@@ -11,18 +11,20 @@ export interface LogOptions {
 
 export function createLogger(opts: LogOptions): Logger {
   const pretty = opts.pretty ?? process.stdout.isTTY === true;
-  return pino({
-    level: opts.level,
-    base: { app: "onsite" },
-    ...(pretty
-      ? {
-          transport: {
-            target: "pino-pretty",
-            options: { translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname,app" },
-          },
-        }
-      : {}),
-  });
+  const options = { level: opts.level, base: { app: "onsite" } };
+  if (pretty)
+    return pino({
+      ...options,
+      transport: {
+        target: "pino-pretty",
+        options: { translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname,app" },
+      },
+    });
+  // Synchronous writes to stdout: the last lines before an exit or a crash are out, and nothing is
+  // left to flush at exit. pino's default (asynchronous) flushes at exit with sonic-boom's
+  // flushSync, which retries a write that failed with EPIPE forever: a hub whose stdout reader
+  // went away (a closed pipe) then hung on SIGTERM instead of stopping.
+  return pino(options, pino.destination({ dest: 1, sync: true }));
 }
 
 export const silentLogger = (): Logger => pino({ level: "silent" });

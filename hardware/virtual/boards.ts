@@ -21,6 +21,11 @@ export interface VirtualBoard {
   input(pin: number, high: boolean): void;
   output(pin: number): boolean;
   lcd: Pcf8574Lcd;
+  /**
+   * How far the board is with what it was sent: host bytes still queued and, emulated, the clock
+   * cycles run. A wait can tell a slow board (this moves) from a stuck one (it does not).
+   */
+  progress(): { backlog: number; cycles: number };
   close(): Promise<void>;
 }
 
@@ -36,6 +41,7 @@ export function createVirtualBoard(kind: BoardKind): VirtualBoard {
       input: (p, h) => io.setInput(p, h),
       output: (p) => io.output(p),
       lcd: io.lcd,
+      progress: () => ({ backlog: 0, cycles: 0 }),
       close: async () => {},
     };
   }
@@ -60,6 +66,7 @@ export function createVirtualBoard(kind: BoardKind): VirtualBoard {
     input: (p, h) => uno.setInput(p, h),
     output: (p) => uno.output(p),
     lcd: uno.lcd,
+    progress: () => ({ backlog: uno.backlog, cycles: uno.cycles }),
     close: async () => {
       await new Promise<void>((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve()));
       uno.stop();

@@ -26,6 +26,8 @@ import { Pcf8574Lcd } from "./hd44780.js";
 import { parseIntelHex } from "./intel-hex.js";
 
 const FREQ = 16_000_000;
+const UCSRA_RXC = 0x80;
+const UCSRB_RXCIE = 0x80;
 /** Most emulated time one slice may run before yielding to the host event loop. */
 const MAX_SLICE_CYCLES = FREQ / 100;
 
@@ -95,6 +97,31 @@ export class EmulatedUno {
       this.feed();
       return v;
     };
+    // avr8js 0.21 clears RXC, and its pending interrupt, on every UCSR0B write while the receiver
+    // stays enabled, and the RXC bit on every UCSR0A write. On the ATmega328P RXC is read-only:
+    // only reading UDR0 (or disabling the receiver) clears it. Arduino's HardwareSerial writes both
+    // registers around every transmission (UDRIE0 on and off, TXC0), so a byte that completed just
+    // then lost its interrupt, was never read, and the host-to-board direction stopped for good:
+    // the "stall" of the emulated kiosk suite when the board reported a button while LCD writes
+    // streamed in. A byte delivered and not yet read keeps its flag and its interrupt here.
+    const rxc: Parameters<CPU["setInterruptFlag"]>[0] = {
+      address: usart0Config.rxCompleteInterrupt,
+      flagRegister: usart0Config.UCSRA,
+      flagMask: UCSRA_RXC,
+      enableRegister: usart0Config.UCSRB,
+      enableMask: UCSRB_RXCIE,
+      constant: true,
+    };
+    const unread = () => this.rxPending && !this.usart.rxBusy;
+    for (const register of [usart0Config.UCSRA, usart0Config.UCSRB]) {
+      const write = this.cpu.writeHooks[register];
+      this.cpu.writeHooks[register] = (value, oldValue, addr, mask) => {
+        const waiting = unread();
+        const handled = write?.(value, oldValue, addr, mask);
+        if (waiting && this.usart.rxEnable) this.cpu.setInterruptFlag(rxc);
+        return handled;
+      };
+    }
   }
 
   private rxPending = false;
@@ -106,6 +133,16 @@ export class EmulatedUno {
       this.rx.shift();
       this.rxPending = true;
     }
+  }
+
+  /** Host bytes not yet taken by the MCU: an LCD redraw queues about 40 a character. */
+  get backlog(): number {
+    return this.rx.length;
+  }
+
+  /** Emulated clock cycles so far. */
+  get cycles(): number {
+    return this.cpu.cycles;
   }
 
   /** Bytes from the host to the MCU's RX pin, delivered at the UART's pace. */

@@ -25,10 +25,27 @@ export const ConfigSchema = Type.Object(
         }),
         ratePerSecond: Type.Number({ exclusiveMinimum: 0, maximum: 10_000, description: "a number > 0" }),
         rateBurst: Type.Integer({ minimum: 1, maximum: 100_000, description: "an integer ≥ 1" }),
+        /** MQTT over TLS (mqtts), when `tls` is set; default MQTTS_PORT. */
+        tlsPort: Type.Optional(Port),
+        /** Plain MQTT on `port` (default true); with `tls` set, false leaves only mqtts and wss. */
+        plain: Type.Optional(Type.Boolean({ description: "true or false" })),
       },
       { additionalProperties: false },
     ),
     http: Type.Object({ host: Host, port: Port }, { additionalProperties: false }),
+    /**
+     * The hub's certificate: with it, HTTP becomes HTTPS (and MQTT over WebSocket wss), and mqtts
+     * listens on `mqtt.tlsPort`. PEM files; `cert` may carry intermediate certificates after the hub's.
+     */
+    tls: Type.Optional(
+      Type.Object(
+        {
+          cert: Type.String({ minLength: 1, description: "a PEM certificate file" }),
+          key: Type.String({ minLength: 1, description: "a PEM private key file" }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     store: Type.Object(
       {
         /** full: fsync each group commit (survives power loss); normal: survives a hub crash only. */
@@ -128,6 +145,9 @@ export const ConfigSchema = Type.Object(
 );
 export type HubConfig = Static<typeof ConfigSchema>;
 
+/** The mqtts port when `tls` is set and `mqtt.tlsPort` is not (IANA's secure-mqtt). */
+export const MQTTS_PORT = 8883;
+
 export const DEFAULT_CONFIG: HubConfig = {
   version: 1,
   dataDir: "./data",
@@ -173,6 +193,9 @@ export const ENV_KEYS: Record<string, string> = {
   ONSITE_MQTT_PORT: "mqtt.port",
   ONSITE_HTTP_HOST: "http.host",
   ONSITE_HTTP_PORT: "http.port",
+  ONSITE_MQTTS_PORT: "mqtt.tlsPort",
+  ONSITE_TLS_CERT: "tls.cert",
+  ONSITE_TLS_KEY: "tls.key",
   ONSITE_STORE_SYNC: "store.sync",
   ONSITE_DEMO: "demo.enabled",
   ONSITE_DEMO_SPEED: "demo.speed",

@@ -9,7 +9,7 @@ import { type KioskRig, openVisit, startKioskRig } from "./rig.js";
  * hub: RFID tap and button presses go through StandardFirmata, firmata-io and johnny-five, reach the
  * hub as events, and the LCD text read back from the emulated PCF8574 backpack shows the hub's answer.
  */
-describe("kiosk on the emulated Uno", { timeout: 120_000 }, () => {
+describe("kiosk on the emulated Uno", { timeout: 180_000 }, () => {
   let dir: ReturnType<typeof tempDir>;
   let hub: Hub;
   let devices: SeededDevices;

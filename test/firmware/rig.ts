@@ -7,9 +7,44 @@ import { KIOSK_PROFILE } from "../../hardware/profiles/kiosk.js";
 import { type BoardKind, createVirtualBoard, type VirtualBoard } from "../../hardware/virtual/boards.js";
 import type { Hub } from "../../hub/app.js";
 import { resolveWindow } from "../../hub/core/time.js";
-import { eventually } from "../hub/helpers.js";
 
 let ports = 0;
+
+/**
+ * Waits for `done` as long as the board makes progress. An emulated Uno is only as fast as the CPU
+ * it gets: on a busy machine its 57600-baud link takes seconds to carry a redraw, so a fixed
+ * deadline fails a board that is merely slow. This fails when nothing moved for `quietMs` (no
+ * queued byte taken, no LCD change: a stall), or after `capMs` in all.
+ */
+async function whileProgressing<T>(
+  board: VirtualBoard,
+  done: () => T | undefined | false,
+  describe: () => string,
+  quietMs = 10_000,
+  capMs = 120_000,
+): Promise<T> {
+  const start = Date.now();
+  // Progress: the board took host bytes, or the LCD changed (emulated time alone is not: a stuck
+  // firmware keeps its clock running).
+  const mark = () => `${board.progress().backlog}|${board.lcd.text()}`;
+  let seen = mark();
+  let movedAt = start;
+  for (;;) {
+    const v = done();
+    if (v) return v;
+    const now = Date.now();
+    const m = mark();
+    if (m !== seen) {
+      seen = m;
+      movedAt = now;
+    }
+    if (now - movedAt > quietMs || now - start > capMs)
+      throw new Error(
+        `${now - movedAt > quietMs ? `no progress for ${quietMs} ms` : `not done in ${capMs} ms`}: ${describe()}`,
+      );
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 export interface KioskRig {
   board: VirtualBoard;
@@ -18,9 +53,10 @@ export interface KioskRig {
   press(button: "confirm" | "decline" | "next"): Promise<void>;
   tap(tag: string, split?: boolean): void;
   lcd(): string;
-  waitLcd(re: RegExp, ms?: number): Promise<string>;
-  /** Until the display shows exactly what the program last printed. */
-  waitSettled(ms?: number): Promise<void>;
+  /** Until the LCD matches; fails when the board made no progress for `quietMs`. */
+  waitLcd(re: RegExp, quietMs?: number): Promise<string>;
+  /** Until the display shows exactly what the program last printed (same failure rule). */
+  waitSettled(quietMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -47,6 +83,8 @@ export async function startKioskRig(
   });
   const pins = KIOSK_PROFILE.buttons;
   const lcd = () => board.lcd.text();
+  const describe = () =>
+    `LCD ${JSON.stringify(lcd())}, kiosk ${kiosk.state} showing ${JSON.stringify(kiosk.screen.lines)}, board ${JSON.stringify(board.progress())}`;
   return {
     board,
     kiosk,
@@ -57,10 +95,12 @@ export async function startKioskRig(
       // johnny-five debounces edges that arrive together.
       const pressed = kiosk.presses[button];
       const released = kiosk.releases[button];
+      const what = (edge: string) => () =>
+        `${button} ${edge} not seen; board ${JSON.stringify(board.progress())}, LCD ${JSON.stringify(lcd())}`;
       board.input(pins[button], true);
-      await eventually(() => kiosk.presses[button] > pressed, 5000);
+      await whileProgressing(board, () => kiosk.presses[button] > pressed, what("press"));
       board.input(pins[button], false);
-      await eventually(() => kiosk.releases[button] > released, 5000);
+      await whileProgressing(board, () => kiosk.releases[button] > released, what("release"));
     },
     tap(tag, split = false) {
       const frame = rdm6300Frame(tag);
@@ -69,18 +109,16 @@ export async function startKioskRig(
       port.emitData(Buffer.concat([Buffer.from("noise"), frame.subarray(0, 5)]));
       setTimeout(() => port.emitData(frame.subarray(5)), 30);
     },
-    waitSettled: async (ms = 20_000) => {
-      await eventually(
+    waitSettled: async (quietMs = 10_000) => {
+      await whileProgressing(
+        board,
         () => lcd() === kiosk.screen.lines.map((l) => l.slice(0, 16).trimEnd()).join("\n"),
-        ms,
+        describe,
+        quietMs,
       );
     },
-    waitLcd: (re, ms = 20_000) =>
-      eventually(() => (re.test(lcd()) ? lcd() : undefined), ms).catch((e: Error) => {
-        throw new Error(
-          `${e.message}: LCD ${JSON.stringify(lcd())}, kiosk ${kiosk.state} showing ${JSON.stringify(kiosk.screen.lines)}`,
-        );
-      }),
+    waitLcd: (re, quietMs = 10_000) =>
+      whileProgressing(board, () => (re.test(lcd()) ? lcd() : undefined), describe, quietMs),
     async stop() {
       await kiosk.stop();
       rfid.close();

@@ -4,11 +4,10 @@
  * the forwarder of gateway mode.
  */
 import { readdirSync } from "node:fs";
-// The stand-in itself is loaded only in virtual mode (below): it adjusts dbus-next's marshaller.
-import type { VirtualBluez } from "../../../hardware/virtual/bluez/index.js";
-import { dbusDaemonAvailable } from "../../../hardware/virtual/bluez/private-bus.js";
 import type { HubConfig } from "../../config/config.js";
 import type { HubContext } from "../../context.js";
+// The stand-in is loaded only in virtual mode, through hub/stand-ins.ts: it adjusts dbus-next's marshaller.
+import { dbusDaemonAvailable, startVirtualBluez, type VirtualBluez } from "../../stand-ins.js";
 import { BleCentral, DEFAULT_CENTRAL } from "./central.js";
 import { Forwarder } from "./forward.js";
 
@@ -23,11 +22,11 @@ export function hasRealAdapter(): boolean {
   }
 }
 
-export function resolveBleMode(config: HubConfig): { mode: BleMode; why: string } {
+export async function resolveBleMode(config: HubConfig): Promise<{ mode: BleMode; why: string }> {
   const m = config.ble.mode;
   if (m !== "auto") return { mode: m, why: "configured" };
   if (hasRealAdapter()) return { mode: "bluez", why: "a Bluetooth adapter is present" };
-  if (config.demo.enabled && dbusDaemonAvailable())
+  if (config.demo.enabled && (await dbusDaemonAvailable()))
     return { mode: "virtual", why: "no Bluetooth adapter; the demo's badges use the BlueZ stand-in" };
   return {
     mode: "off",
@@ -46,13 +45,12 @@ export interface Radio {
 
 export async function startRadio(ctx: HubContext): Promise<Radio> {
   const { config, log } = ctx;
-  const { mode, why } = resolveBleMode(config);
+  const { mode, why } = await resolveBleMode(config);
   log.info({ mode, why }, `BLE: ${mode}`);
   if (mode === "off") return { mode, stop: async () => {} };
   let virtual: VirtualBluez | undefined;
   let busAddress = config.ble.busAddress;
   if (mode === "virtual") {
-    const { startVirtualBluez } = await import("../../../hardware/virtual/bluez/index.js");
     virtual = await startVirtualBluez();
     busAddress = virtual.bus.address;
   }

@@ -2,11 +2,12 @@
  * The HTTP adapter (fastify): the API under /api/v1 (OpenAPI at /docs), /healthz, /metrics and MQTT
  * over WebSocket at /mqtt. Every body is validated against its schema; a refusal names the field.
  */
+import { createServer as createHttpsServer } from "node:https";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import websocket from "@fastify/websocket";
 import type { TSchema } from "@sinclair/typebox";
-import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerFactory } from "fastify";
 import { createWebSocketStream } from "ws";
 import { HealthSchema } from "../../../protocol/api.js";
 import { InputError } from "../../admin/errors.js";
@@ -29,8 +30,22 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-export async function createHttpServer(ctx: HubContext, broker: MqttBroker): Promise<HttpServer> {
-  const app = Fastify({ logger: false, bodyLimit: 1_048_576 });
+export interface HttpOptions {
+  /** The hub's certificate and key: HTTPS, and MQTT over WebSocket over TLS (wss) at /mqtt. */
+  tls?: { cert: Buffer; key: Buffer };
+}
+
+export async function createHttpServer(
+  ctx: HubContext,
+  broker: MqttBroker,
+  opts: HttpOptions = {},
+): Promise<HttpServer> {
+  const { tls } = opts;
+  // HTTPS through a server factory: the instance keeps the HTTP/1.1 types every route is written for.
+  const serverFactory: FastifyServerFactory | undefined = tls
+    ? (handler) => createHttpsServer({ cert: tls.cert, key: tls.key }, handler)
+    : undefined;
+  const app = Fastify({ ...(serverFactory ? { serverFactory } : {}), logger: false, bodyLimit: 1_048_576 });
   // Bodies are checked as sent: no coercion, no defaults, unknown properties refused (validation.ts).
   app.setValidatorCompiler(strictValidatorCompiler);
   // Response schemas document the API (/docs) and are checked by the contract test; a response is

@@ -9,6 +9,7 @@
 import type { AddressInfo } from "node:net";
 import { createServer, type Server } from "node:net";
 import type { Duplex } from "node:stream";
+import { createServer as createTlsServer } from "node:tls";
 import {
   Aedes,
   type AedesPublishPacket,
@@ -78,7 +79,7 @@ export class MqttBroker {
   /** Authenticated clients, for cutting off a revoked device's or token's sessions. */
   private readonly sessions = new Set<Client>();
   private readonly limits;
-  private server: Server | undefined;
+  private readonly servers: Server[] = [];
 
   private constructor(
     readonly aedes: Aedes,
@@ -150,9 +151,16 @@ export class MqttBroker {
     this.aedes.handle(guarded);
   }
 
-  async listen(host: string, port: number): Promise<AddressInfo> {
-    const server = createServer((socket) => this.handle(socket));
-    this.server = server;
+  /** MQTT over TCP, or over TLS (mqtts) given the hub's certificate and key; may be called for both. */
+  async listen(host: string, port: number, tls?: { cert: Buffer; key: Buffer }): Promise<AddressInfo> {
+    // Every connection goes through the packet guard (handle), plain or TLS.
+    const handle = (socket: Duplex) => this.handle(socket);
+    const server = tls ? createTlsServer({ cert: tls.cert, key: tls.key }, handle) : createServer(handle);
+    // A client that fails the TLS handshake is closed; it is no error of the hub's.
+    server.on("tlsClientError", (err: Error) =>
+      this.deps.log.debug({ err: err.message }, "mqtts handshake failed"),
+    );
+    this.servers.push(server);
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(port, host, () => resolve());
@@ -424,12 +432,11 @@ export class MqttBroker {
   async close(): Promise<void> {
     // Stop accepting first, then close the clients (aedes), then wait for the listener to finish:
     // the server's close waits for open connections, which only aedes can end.
-    const serverClosed = new Promise<void>((resolve) => {
-      if (this.server) this.server.close(() => resolve());
-      else resolve();
-    });
+    const serversClosed = Promise.all(
+      this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+    );
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
-    await serverClosed;
+    await serversClosed;
   }
 }
 
