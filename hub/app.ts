@@ -18,6 +18,8 @@ import { VisitService } from "./core/service/visits.js";
 import { Ingest } from "./ingest/ingest.js";
 import { createLogger, type Logger } from "./log.js";
 import { Metrics } from "./metrics.js";
+import { DEFAULT_DISPATCH, Dispatcher } from "./notify/dispatcher.js";
+import { Notifier } from "./notify/notifier.js";
 import { type Listening, listenAll } from "./ops/listen.js";
 import { loadTls } from "./ops/tls.js";
 import { PresenceService } from "./presence.js";
@@ -65,6 +67,26 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
   const metrics = new Metrics();
   const bus = new Bus();
   bus.onError = (e, name) => log.error({ err: e, event: name }, "bus handler failed");
+  const n = config.notify ?? {};
+  // The broker is made below; the notifier asks it only once the hub runs.
+  let connected: (deviceId: string) => boolean = () => false;
+  const notifier = new Notifier(
+    { store, clock, log: log.child({ ns: "notify" }), connected: (id) => connected(id) },
+    {
+      channels: { email: n.smtp !== undefined, sms: n.sms !== undefined },
+      escalationMinutes: n.escalationMinutes ?? 5,
+    },
+  );
+  const dispatcher = new Dispatcher(
+    { store, clock, log: log.child({ ns: "notify" }), metrics, vault },
+    {
+      ...DEFAULT_DISPATCH,
+      ...(n.smtp ? { smtp: n.smtp } : {}),
+      ...(n.sms ? { sms: n.sms } : {}),
+      ...(n.maxAttempts === undefined ? {} : { maxAttempts: n.maxAttempts }),
+      ...(n.retryBaseMs === undefined ? {} : { baseDelayMs: n.retryBaseMs }),
+    },
+  );
   const visits = new VisitService({
     store,
     clock,
@@ -72,7 +94,9 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
     maxEventsPerVisit: config.rules.maxEventsPerVisit ?? 10_000,
     onUpdates: (updates) => {
       for (const u of updates) bus.emit("visit.updated", u);
+      dispatcher.kick();
     },
+    notify: (updates) => notifier.forUpdates(updates),
     onError: (e) => log.error({ err: e }, "projection failed; projecting again from the stored watermark"),
   });
   const p = config.ble.presence;
@@ -141,10 +165,28 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
     startedAt: clock.now(),
     health: new Map(),
     presence,
+    notifier,
+    dispatcher,
+    connected: (id) => connected(id),
   };
 
+  connected = (id) => broker.isConnected(id);
+  metrics.onCollect(() => {
+    for (const [kind, n] of Object.entries(notifier.openAlarms()))
+      metrics.set("onsite_open_alarms", "Alarms not yet acknowledged, by kind (page on sos > 0)", n, {
+        kind,
+      });
+    for (const [k, n] of notifier.devices()) {
+      const [kind = "", health = ""] = k.split("/");
+      metrics.set("onsite_devices", "Devices by kind and health (online, stale, offline, never)", n, {
+        kind,
+        health,
+      });
+    }
+  });
   // Events committed but not projected (a crash between the two) are projected first.
   await visits.start();
+  await notifier.start();
 
   await presence.start();
   const http = await createHttpServer(ctx, broker, tls ? { tls } : {});
@@ -177,6 +219,7 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
     },
     "hub listening",
   );
+  dispatcher.start();
 
   // The radio comes last: a BLE fault is reported on /healthz and never stops MQTT or HTTP.
   let radio: Radio;
@@ -189,7 +232,13 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
   }
 
   // Time-driven rules: only the visits whose deadline has come are judged again.
-  const tick = setInterval(() => visits.tick(), config.rules.tickMs);
+  const tick = setInterval(() => {
+    visits.tick();
+    notifier
+      .tick()
+      .then((added) => added > 0 && dispatcher.kick())
+      .catch((e: unknown) => log.error({ err: e }, "notification tick failed"));
+  }, config.rules.tickMs);
   tick.unref();
 
   let stopped = false;
@@ -213,6 +262,7 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
       await broker.close();
       await ingest.settle();
       await visits.stop();
+      await dispatcher.stop();
       await presence.stop();
       await announcer.idle();
       await store.close();

@@ -8,6 +8,8 @@ import type { VisitService } from "./core/service/visits.js";
 import type { Ingest } from "./ingest/ingest.js";
 import type { Logger } from "./log.js";
 import type { Metrics } from "./metrics.js";
+import type { Dispatcher } from "./notify/dispatcher.js";
+import type { Notifier } from "./notify/notifier.js";
 import type { PresenceService } from "./presence.js";
 import type { KeyVault } from "./security/secrets.js";
 
@@ -27,4 +29,8 @@ export interface HubContext {
   /** Health of optional parts (BLE, …): name → ok or the reason it is not. */
   health: Map<string, { ok: boolean; detail?: string }>;
   presence: PresenceService;
+  notifier: Notifier;
+  dispatcher: Dispatcher;
+  /** Whether a device has a live connection now (MQTT). */
+  connected: (deviceId: string) => boolean;
 }

@@ -57,9 +57,10 @@ export const SCENARIOS: SimScenario[] = [
     expect: { violations: [] },
   },
   {
+    // The notice has two thirds of the way to the arrival to reach the hub before the window closes.
     name: "late with advance notice",
-    window: (a, start) => [start - 60 * MIN, start + (a - start) / 2],
-    steps: [{ at: 0, actor: "badge", do: "late" }, ...checkIn(8), ...finish(15)],
+    window: (a, start) => [start - 60 * MIN, start + ((a - start) * 2) / 3],
+    steps: [{ at: 0, actor: "badge", do: "late" }, ...checkIn(15), ...finish(22)],
     expect: { violations: ["late_arrival"] },
   },
   {

@@ -88,6 +88,7 @@ export class Provisioning {
       clockOffsetMs: 0,
       lastSeenAt: null,
       replay: existing?.replay ?? INITIAL_REPLAY_STATE,
+      battery: null,
     };
     await store.putDevice(device);
     this.deps.onChange?.(device.id);

@@ -46,6 +46,59 @@ export const ConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /** Notifications: how e-mail and SMS leave the hub, and how hard it tries. Webhooks are registered over the API. */
+    notify: Type.Optional(
+      Type.Object(
+        {
+          smtp: Type.Optional(
+            Type.Object(
+              {
+                host: Host,
+                port: Port,
+                secure: Type.Boolean({
+                  description: "true: TLS from the start (465); false: STARTTLS if offered",
+                }),
+                user: Type.Optional(Type.String({ minLength: 1 })),
+                pass: Type.Optional(Type.String()),
+                from: Type.String({
+                  minLength: 3,
+                  description: "the sender, e.g. onsite <noreply@example.com>",
+                }),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+          sms: Type.Optional(
+            Type.Object(
+              {
+                url: Type.String({
+                  pattern: "^https?://",
+                  description: "an http(s) URL; {{phone}} and {{text}} are filled in",
+                }),
+                method: Type.Union([Type.Literal("GET"), Type.Literal("POST")], {
+                  description: "GET or POST",
+                }),
+                headers: Type.Optional(Type.Record(Type.String(), Type.String())),
+                body: Type.Optional(
+                  Type.String({ description: "the request body; {{phone}}, {{text}}, {{text_json}}" }),
+                ),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+          escalationMinutes: Type.Optional(
+            Type.Integer({ minimum: 1, maximum: 120, description: "an integer 1..120" }),
+          ),
+          maxAttempts: Type.Optional(
+            Type.Integer({ minimum: 1, maximum: 100, description: "an integer 1..100" }),
+          ),
+          retryBaseMs: Type.Optional(
+            Type.Integer({ minimum: 100, maximum: 600_000, description: "an integer (ms)" }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     store: Type.Object(
       {
         /** full: fsync each group commit (survives power loss); normal: survives a hub crash only. */

@@ -1,6 +1,7 @@
-import type { Role, VisitChangeKind, VisitChangeRecord } from "../../protocol/api.js";
+import type { Role, RollCall, VisitChangeKind, VisitChangeRecord } from "../../protocol/api.js";
 import type { ReplayState } from "../../protocol/index.js";
 import type { Engineer, Site, VisitPlan } from "./model.js";
+import type { OutboxItem } from "./notify/plan.js";
 import type { PresenceSession } from "./presence.js";
 import type { Routable } from "./service/resolve.js";
 import type { VisitSummary } from "./visit/types.js";
@@ -52,6 +53,8 @@ export interface DeviceRecord {
   clockOffsetMs: number;
   lastSeenAt: number | null;
   replay: ReplayState;
+  /** A badge's battery as it last reported it, %. */
+  battery: number | null;
 }
 
 /**
@@ -76,6 +79,25 @@ export interface ProjectionWrite {
   attribution: Attribution[];
   /** Every event with seq ≤ this has been projected (null: unchanged). */
   watermark: number | null;
+  /** Notifications the projected changes call for, written in the same transaction. */
+  outbox?: OutboxItem[];
+}
+
+export interface StoredWebhook {
+  id: string;
+  url: string;
+  events: string[];
+  /** The signing secret, sealed by the key vault. */
+  sealedSecret: string;
+  siteId: string | null;
+  createdAt: number;
+}
+
+export interface OutboxQuery {
+  status?: OutboxItem["status"];
+  visitId?: string;
+  siteId?: string;
+  limit?: number;
 }
 
 export interface DeviceStateUpdate {
@@ -83,6 +105,7 @@ export interface DeviceStateUpdate {
   replay: ReplayState;
   lastSeenAt: number;
   clockOffsetMs: number;
+  battery: number | null;
 }
 
 export interface VisitQuery {
@@ -216,8 +239,30 @@ export interface Store {
   /** Newest first. */
   listPresence(query: PresenceQuery): Promise<StoredPresence[]>;
 
-  putAlarmAck(ack: AlarmAck): Promise<void>;
+  /** Records an acknowledgement, and the notifications it calls for, in one transaction. */
+  putAlarmAck(ack: AlarmAck, outbox?: OutboxItem[]): Promise<void>;
   alarmAcks(visitId: string): Promise<AlarmAck[]>;
+
+  /** Adds notifications (one per key: a key already there is left as it is); how many were new. */
+  enqueueOutbox(items: OutboxItem[]): Promise<number>;
+  /** Pending notifications due by `now`, soonest first. */
+  dueOutbox(now: number, limit: number): Promise<OutboxItem[]>;
+  updateOutbox(
+    id: string,
+    patch: Pick<OutboxItem, "status" | "attempts" | "nextAt" | "lastError" | "deliveredAt">,
+  ): Promise<void>;
+  /** Newest first. */
+  listOutbox(query: OutboxQuery): Promise<OutboxItem[]>;
+
+  putWebhook(hook: StoredWebhook): Promise<void>;
+  listWebhooks(): Promise<StoredWebhook[]>;
+  deleteWebhook(id: string): Promise<boolean>;
+
+  /** A roll-call, and the notifications it calls for (an evacuation tells everyone), in one transaction. */
+  putRollCall(rollCall: RollCall, outbox?: OutboxItem[]): Promise<void>;
+  getRollCall(id: string): Promise<RollCall | undefined>;
+  /** Newest first. */
+  listRollCalls(siteId: string, limit: number): Promise<RollCall[]>;
 
   close(): Promise<void>;
 }

@@ -202,6 +202,7 @@ export class Ingest {
         clockOffsetMs: 0,
         lastSeenAt: null,
         replay: { highest, seen: highest < 0 ? 0n : 1n },
+        battery: null,
       };
       this.devices.set(id, device);
     }
@@ -366,6 +367,7 @@ export class Ingest {
   ): Promise<IngestOutcome> {
     const { metrics } = this.deps;
     device.lastSeenAt = hubTime;
+    if (event.type === "heartbeat" && event.battery !== undefined) device.battery = event.battery;
     const liveAt = frame ? frame.rxTime : hubTime;
     const live =
       event.type === "heartbeat" && (event.queued ?? 0) === 0 && Math.abs(hubTime - liveAt) < LIVE_MS;
@@ -462,6 +464,7 @@ export class Ingest {
       replay,
       lastSeenAt: device.lastSeenAt ?? started,
       clockOffsetMs: device.clockOffsetMs,
+      battery: device.battery,
     }));
     const seqs = await store.commitEvents(events, devices);
     for (const { device, replay } of windows.values()) device.replay = replay;

@@ -17,6 +17,7 @@ const root = fileURLToPath(new URL("../../", import.meta.url));
 describe("the API contract", () => {
   let dir: ReturnType<typeof tempDir>;
   let hub: Hub;
+  let rollCallId = "";
 
   beforeAll(async () => {
     dir = tempDir();
@@ -46,6 +47,12 @@ describe("the API contract", () => {
     await be({ type: "sos", kind: "hazard" });
     await hub.ctx.ingest.settle();
     await newToken(hub, "kiosk", "front desk", "S1");
+    await api(hub, "POST", "/api/v1/webhooks", hub.adminToken, {
+      url: "http://127.0.0.1:9/hook",
+      events: ["*"],
+      secret: "a-long-enough-secret",
+    });
+    rollCallId = String((await api(hub, "POST", "/api/v1/sites/S1/rollcalls", hub.adminToken, { kind: "drill" })).body.id);
     await badge.endAsync();
     await kiosk.endAsync();
   });
@@ -71,6 +78,12 @@ describe("the API contract", () => {
       ["GET /api/v1/devices", "/api/v1/devices"],
       ["GET /api/v1/tokens", "/api/v1/tokens"],
       ["GET /healthz", "/healthz"],
+      ["GET /api/v1/webhooks", "/api/v1/webhooks"],
+      ["GET /api/v1/notifications", "/api/v1/notifications"],
+      ["GET /api/v1/devices/health", "/api/v1/devices/health"],
+      ["GET /api/v1/sites/:id/present", "/api/v1/sites/S1/present"],
+      ["GET /api/v1/sites/:id/rollcalls", "/api/v1/sites/S1/rollcalls"],
+      ["GET /api/v1/rollcalls/:id", `/api/v1/rollcalls/${rollCallId}`],
     ];
     const declared = [...hub.http.responseSchemas.keys()].filter((k) => k.startsWith("GET "));
     // Every GET route that declares a schema is exercised here.

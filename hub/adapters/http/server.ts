@@ -17,7 +17,9 @@ import { authHook } from "./auth.js";
 import { catalogRoutes } from "./routes/catalog.js";
 import { deviceRoutes } from "./routes/devices.js";
 import { kioskRoutes } from "./routes/kiosk.js";
+import { notifyRoutes } from "./routes/notify.js";
 import { presenceRoutes } from "./routes/presence.js";
+import { rollCallRoutes } from "./routes/rollcall.js";
 import { siteRoutes } from "./routes/sites.js";
 import { streamRoutes } from "./routes/stream.js";
 import { strictValidatorCompiler } from "./validation.js";
@@ -58,6 +60,16 @@ export async function createHttpServer(
       (route.schema?.response as Record<string, TSchema> | undefined)?.["201"];
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     if (ok) for (const m of methods) responseSchemas.set(`${m} ${route.url}`, ok);
+  });
+  // Request latency by route (its pattern, not the URL: bounded label values), for alerting.
+  app.addHook("onResponse", async (req, reply) => {
+    ctx.metrics.observe(
+      "onsite_http_request_duration_seconds",
+      "HTTP request latency",
+      reply.elapsedTime / 1000,
+      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      { method: req.method, route: req.routeOptions.url ?? "unmatched", status: String(reply.statusCode) },
+    );
   });
   const refused = (reason: string, status: number, field?: string) => {
     ctx.metrics.inc("onsite_http_refused_total", "HTTP requests refused", { reason, status: String(status) });
@@ -132,13 +144,15 @@ export async function createHttpServer(
     },
   );
   app.get("/metrics", { schema: { tags: ["ops"] } }, async (_req, reply) =>
-    reply.type("text/plain; version=0.0.4").send(ctx.metrics.render()),
+    reply.type(ctx.metrics.contentType).send(await ctx.metrics.render()),
   );
   app.get("/mqtt", { websocket: true, schema: { hide: true } }, (socket) => {
     broker.handle(createWebSocketStream(socket));
   });
 
   siteRoutes(app, ctx);
+  notifyRoutes(app, ctx);
+  rollCallRoutes(app, ctx);
   catalogRoutes(app, ctx);
   deviceRoutes(app, ctx);
   kioskRoutes(app, ctx);

@@ -78,6 +78,8 @@ export class MqttBroker {
   private readonly heard = new Map<string, number>();
   /** Authenticated clients, for cutting off a revoked device's or token's sessions. */
   private readonly sessions = new Set<Client>();
+  /** Live sessions per device id. */
+  private readonly online = new Map<string, number>();
   private readonly limits;
   private readonly servers: Server[] = [];
 
@@ -117,7 +119,7 @@ export class MqttBroker {
       deps.log.debug({ client: client.id, err: err.message }, "mqtt client error"),
     );
     aedes.authorizeForward = (client, packet) => this.forward(client, packet);
-    aedes.on("clientDisconnect", (client) => this.sessions.delete(client));
+    aedes.on("clientDisconnect", (client) => this.session(client, false));
     deps.metrics.onCollect(() =>
       deps.metrics.set("onsite_mqtt_clients", "Connected MQTT clients", this.aedes.connectedClients),
     );
@@ -226,7 +228,7 @@ export class MqttBroker {
     }
     this.logins.succeeded(username, address);
     this.identities.set(client, verdict);
-    this.sessions.add(client);
+    this.session(client, true);
     conn.authenticated = true;
     return true;
   }
@@ -253,6 +255,21 @@ export class MqttBroker {
     return { kind: "device", id: device.id, deviceKind: device.kind, siteId: device.siteId };
   }
 
+  /** Whether a device has a live MQTT session now. */
+  isConnected(deviceId: string): boolean {
+    return (this.online.get(deviceId) ?? 0) > 0;
+  }
+
+  private session(client: Client, open: boolean): void {
+    const id = this.identities.get(client);
+    if (open) this.sessions.add(client);
+    else if (!this.sessions.delete(client)) return;
+    if (id?.kind !== "device") return;
+    const n = (this.online.get(id.id) ?? 0) + (open ? 1 : -1);
+    if (n > 0) this.online.set(id.id, n);
+    else this.online.delete(id.id);
+  }
+
   /** Ends the live sessions of a revoked device or token at once. */
   disconnect(who: { device: string } | { tokenDigest: string }): number {
     let n = 0;
@@ -263,7 +280,7 @@ export class MqttBroker {
           ? id?.kind === "device" && id.id === who.device
           : id?.kind === "observer" && id.digest === who.tokenDigest;
       if (!match) continue;
-      this.sessions.delete(client);
+      this.session(client, false);
       client.close();
       n++;
     }

@@ -17,6 +17,7 @@
  *   transaction. After a crash, `start()` projects what was committed beyond the watermark.
  */
 import type { Engineer, Site, VisitPlan } from "../model.js";
+import type { OutboxItem } from "../notify/plan.js";
 import type { Attribution, Clock, Store, StoredEvent } from "../ports.js";
 import { diffViews, type VisitChange } from "../visit/changes.js";
 import { compareForRules, effectiveTime, refKey } from "../visit/order.js";
@@ -46,6 +47,8 @@ export interface VisitServiceDeps {
   maxLiveRecords?: number;
   /** Receives every batch of updates, in order (the hub puts them on its bus). */
   onUpdates?: (updates: VisitUpdate[]) => void;
+  /** The notifications a batch of updates calls for: stored in the same transaction as the views. */
+  notify?: (updates: VisitUpdate[]) => Promise<OutboxItem[]>;
   onError?: (e: unknown) => void;
 }
 
@@ -482,10 +485,13 @@ export class VisitService {
       this.deadlines.schedule(live.plan.id, nextDeadline(live.state, live.ctx, now));
     }
     if (updates.length > 0 || step.moves.size > 0 || (watermark !== null && watermark > this.horizon)) {
+      const changed = updates.filter((u) => u.changes.length > 0);
+      const outbox = changed.length > 0 && this.deps.notify ? await this.deps.notify(changed) : [];
       await this.deps.store.saveProjection({
         views: updates.map((u) => ({ view: u.view, projectedAt: now })),
         attribution: [...step.moves.values()],
         watermark: watermark !== null && watermark > this.horizon ? watermark : null,
+        outbox,
       });
     }
     for (const u of updates) {

@@ -356,7 +356,9 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
       if (!alarmTimes.includes(req.body.alarmAt))
         throw new InputError("alarmAt", "no such alarm on this visit", 404);
       const by = req.principal?.name ?? "unknown";
-      await store.putAlarmAck({ visitId: plan.id, alarmAt: req.body.alarmAt, by, at: clock.now() });
+      const outbox = await ctx.notifier.acknowledged({ visitId: plan.id, alarmAt: req.body.alarmAt, by });
+      await store.putAlarmAck({ visitId: plan.id, alarmAt: req.body.alarmAt, by, at: clock.now() }, outbox);
+      ctx.dispatcher.kick();
       ctx.bus.emit("alarm.acknowledged", { visitId: plan.id, alarmAt: req.body.alarmAt, by });
       return { acknowledged: true };
     },

@@ -152,4 +152,49 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX visit_changes_visit ON visit_changes (visit_id, seq);
     `,
   },
+  {
+    version: 7,
+    name: "notifications: the outbox, webhooks, roll-calls; a badge's battery",
+    sql: `
+      CREATE TABLE outbox (
+        id TEXT PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        site_id TEXT,
+        visit_id TEXT,
+        channel TEXT NOT NULL,
+        target TEXT NOT NULL,
+        recipient TEXT,
+        body TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_at INTEGER,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        delivered_at INTEGER
+      );
+      CREATE INDEX outbox_due ON outbox (status, next_at);
+      CREATE INDEX outbox_visit ON outbox (visit_id, created_at);
+      CREATE TABLE webhooks (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        events TEXT NOT NULL,
+        sealed_secret TEXT NOT NULL,
+        site_id TEXT,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE rollcalls (
+        id TEXT PRIMARY KEY,
+        site_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        started_by TEXT NOT NULL,
+        ended_at INTEGER,
+        people TEXT NOT NULL
+      );
+      CREATE INDEX rollcalls_site ON rollcalls (site_id, started_at);
+      ALTER TABLE devices ADD COLUMN battery INTEGER;
+    `,
+  },
 ];

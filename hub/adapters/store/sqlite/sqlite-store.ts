@@ -5,19 +5,23 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import type { RollCall } from "../../../../protocol/api.js";
 import type { Engineer, Site, VisitPlan } from "../../../core/model.js";
+import type { OutboxItem } from "../../../core/notify/plan.js";
 import type {
   AlarmAck,
   ApiToken,
   Change,
   DeviceRecord,
   DeviceStateUpdate,
+  OutboxQuery,
   PresenceQuery,
   ProjectionWrite,
   Role,
   Store,
   StoredEvent,
   StoredPresence,
+  StoredWebhook,
   Versioned,
   VisitChangeInput,
   VisitChangeKind,
@@ -42,6 +46,7 @@ interface DeviceRow {
   last_seen_at: number | null;
   replay_highest: number;
   replay_seen: string;
+  battery: number | null;
 }
 
 interface PresenceRow {
@@ -105,6 +110,7 @@ const toDevice = (r: DeviceRow): DeviceRecord => ({
   clockOffsetMs: r.clock_offset_ms,
   lastSeenAt: r.last_seen_at,
   replay: { highest: r.replay_highest, seen: BigInt(r.replay_seen) },
+  battery: r.battery,
 });
 
 const toPlan = (r: VisitRow): VisitPlan => ({
@@ -115,6 +121,73 @@ const toPlan = (r: VisitRow): VisitPlan => ({
   ...(r.created_at === null ? {} : { createdAt: r.created_at }),
   ...(r.cancelled_at === null ? {} : { cancelledAt: r.cancelled_at }),
   ...(r.cancel_reason === null ? {} : { cancelReason: r.cancel_reason }),
+});
+
+interface OutboxRow {
+  id: string;
+  key: string;
+  type: OutboxItem["type"];
+  at: number;
+  site_id: string | null;
+  visit_id: string | null;
+  channel: OutboxItem["channel"];
+  target: string;
+  recipient: string | null;
+  body: string;
+  status: OutboxItem["status"];
+  attempts: number;
+  next_at: number | null;
+  last_error: string | null;
+  created_at: number;
+  delivered_at: number | null;
+}
+
+const toOutbox = (r: OutboxRow): OutboxItem => ({
+  id: r.id,
+  key: r.key,
+  type: r.type,
+  at: r.at,
+  siteId: r.site_id,
+  visitId: r.visit_id,
+  channel: r.channel,
+  target: r.target,
+  recipient: r.recipient,
+  body: r.body,
+  status: r.status,
+  attempts: r.attempts,
+  nextAt: r.next_at,
+  lastError: r.last_error,
+  createdAt: r.created_at,
+  deliveredAt: r.delivered_at,
+});
+
+interface WebhookRow {
+  id: string;
+  url: string;
+  events: string;
+  sealed_secret: string;
+  site_id: string | null;
+  created_at: number;
+}
+
+interface RollCallRow {
+  id: string;
+  site_id: string;
+  kind: RollCall["kind"];
+  started_at: number;
+  started_by: string;
+  ended_at: number | null;
+  people: string;
+}
+
+const toRollCall = (r: RollCallRow): RollCall => ({
+  id: r.id,
+  siteId: r.site_id,
+  kind: r.kind,
+  startedAt: r.started_at,
+  startedBy: r.started_by,
+  endedAt: r.ended_at,
+  people: JSON.parse(r.people) as RollCall["people"],
 });
 
 interface VersionRow {
@@ -204,14 +277,14 @@ export class SqliteStore implements Store {
       ),
       putDevice:
         db.prepare(`INSERT INTO devices (id, kind, engineer_id, site_id, badge_no, rfid_tag, password_hash,
-          sealed_key, created_at, revoked_at, clock_offset_ms, last_seen_at, replay_highest, replay_seen)
+          sealed_key, created_at, revoked_at, clock_offset_ms, last_seen_at, replay_highest, replay_seen, battery)
         VALUES (@id, @kind, @engineer_id, @site_id, @badge_no, @rfid_tag, @password_hash, @sealed_key, @created_at,
-          @revoked_at, @clock_offset_ms, @last_seen_at, @replay_highest, @replay_seen)
+          @revoked_at, @clock_offset_ms, @last_seen_at, @replay_highest, @replay_seen, @battery)
         ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, engineer_id = excluded.engineer_id,
           site_id = excluded.site_id, badge_no = excluded.badge_no, rfid_tag = excluded.rfid_tag,
           password_hash = excluded.password_hash, sealed_key = excluded.sealed_key, revoked_at = excluded.revoked_at,
           clock_offset_ms = excluded.clock_offset_ms, last_seen_at = excluded.last_seen_at,
-          replay_highest = excluded.replay_highest, replay_seen = excluded.replay_seen`),
+          replay_highest = excluded.replay_highest, replay_seen = excluded.replay_seen, battery = excluded.battery`),
       getDevice: db.prepare<[string], DeviceRow>("SELECT * FROM devices WHERE id = ?"),
       listDevices: db.prepare<[], DeviceRow>("SELECT * FROM devices ORDER BY id"),
       byBadgeNo: db.prepare<[number], DeviceRow>("SELECT * FROM devices WHERE badge_no = ?"),
@@ -227,7 +300,7 @@ export class SqliteStore implements Store {
            source, body)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       updateDevice: db.prepare(
-        "UPDATE devices SET replay_highest = ?, replay_seen = ?, last_seen_at = ?, clock_offset_ms = ? WHERE id = ?",
+        "UPDATE devices SET replay_highest = ?, replay_seen = ?, last_seen_at = ?, clock_offset_ms = ?, battery = coalesce(?, battery) WHERE id = ?",
       ),
       eventsOfVisit: db.prepare<[string, number], EventRow>(
         `SELECT ${EVENT_COLUMNS} FROM events WHERE visit_id = ? AND seq <= ? ORDER BY seq`,
@@ -292,6 +365,29 @@ export class SqliteStore implements Store {
         ON CONFLICT(id) DO UPDATE SET last_heard_at = excluded.last_heard_at, departed_at = excluded.departed_at,
           detected_at = excluded.detected_at, sightings = excluded.sightings, rssi = excluded.rssi,
           last_frame = excluded.last_frame`),
+      putOutbox:
+        db.prepare(`INSERT OR IGNORE INTO outbox (id, key, type, at, site_id, visit_id, channel, target,
+          recipient, body, status, attempts, next_at, last_error, created_at, delivered_at)
+        VALUES (@id, @key, @type, @at, @site_id, @visit_id, @channel, @target, @recipient, @body, @status, @attempts,
+          @next_at, @last_error, @created_at, @delivered_at)`),
+      dueOutbox: db.prepare<[number, number], OutboxRow>(
+        "SELECT * FROM outbox WHERE status = 'pending' AND next_at <= ? ORDER BY next_at, created_at LIMIT ?",
+      ),
+      updateOutbox: db.prepare(
+        "UPDATE outbox SET status = ?, attempts = ?, next_at = ?, last_error = ?, delivered_at = ? WHERE id = ?",
+      ),
+      putWebhook: db.prepare(
+        "INSERT OR REPLACE INTO webhooks (id, url, events, sealed_secret, site_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+      ),
+      listWebhooks: db.prepare<[], WebhookRow>("SELECT * FROM webhooks ORDER BY created_at, id"),
+      deleteWebhook: db.prepare("DELETE FROM webhooks WHERE id = ?"),
+      putRollCall:
+        db.prepare(`INSERT INTO rollcalls (id, site_id, kind, started_at, started_by, ended_at, people)
+        VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET ended_at = excluded.ended_at, people = excluded.people`),
+      getRollCall: db.prepare<[string], RollCallRow>("SELECT * FROM rollcalls WHERE id = ?"),
+      listRollCalls: db.prepare<[string, number], RollCallRow>(
+        "SELECT * FROM rollcalls WHERE site_id = ? ORDER BY started_at DESC LIMIT ?",
+      ),
       putAck: db.prepare(
         "INSERT OR REPLACE INTO alarm_acks (visit_id, alarm_at, by, at) VALUES (?, ?, ?, ?)",
       ),
@@ -480,6 +576,7 @@ export class SqliteStore implements Store {
       last_seen_at: d.lastSeenAt,
       replay_highest: d.replay.highest,
       replay_seen: d.replay.seen.toString(),
+      battery: d.battery,
     });
   }
   async getDevice(id: string): Promise<DeviceRecord | undefined> {
@@ -526,6 +623,7 @@ export class SqliteStore implements Store {
           d.replay.seen.toString(),
           d.lastSeenAt,
           d.clockOffsetMs,
+          d.battery,
           d.id,
         );
       }
@@ -562,6 +660,7 @@ export class SqliteStore implements Store {
         this.stmt.putView.run(view.visitId, JSON.stringify(view), projectedAt);
       }
       if (w.watermark !== null) this.stmt.putMeta.run("projection_watermark", String(w.watermark));
+      this.insertOutbox(w.outbox ?? []);
     })();
   }
   async getView(visitId: string): Promise<VisitSummary | undefined> {
@@ -663,8 +762,108 @@ export class SqliteStore implements Store {
       }));
   }
 
-  async putAlarmAck(a: AlarmAck): Promise<void> {
-    this.stmt.putAck.run(a.visitId, a.alarmAt, a.by, a.at);
+  async putAlarmAck(a: AlarmAck, outbox: OutboxItem[] = []): Promise<void> {
+    this.db.transaction(() => {
+      this.stmt.putAck.run(a.visitId, a.alarmAt, a.by, a.at);
+      this.insertOutbox(outbox);
+    })();
+  }
+
+  private insertOutbox(items: readonly OutboxItem[]): number {
+    let n = 0;
+    for (const i of items) {
+      n += this.stmt.putOutbox.run({
+        id: i.id,
+        key: i.key,
+        type: i.type,
+        at: i.at,
+        site_id: i.siteId,
+        visit_id: i.visitId,
+        channel: i.channel,
+        target: i.target,
+        recipient: i.recipient,
+        body: i.body,
+        status: i.status,
+        attempts: i.attempts,
+        next_at: i.nextAt,
+        last_error: i.lastError,
+        created_at: i.createdAt,
+        delivered_at: i.deliveredAt,
+      }).changes;
+    }
+    return n;
+  }
+
+  async enqueueOutbox(items: OutboxItem[]): Promise<number> {
+    return this.db.transaction(() => this.insertOutbox(items))();
+  }
+  async dueOutbox(now: number, limit: number): Promise<OutboxItem[]> {
+    return this.stmt.dueOutbox.all(now, limit).map(toOutbox);
+  }
+  async updateOutbox(
+    id: string,
+    p: Pick<OutboxItem, "status" | "attempts" | "nextAt" | "lastError" | "deliveredAt">,
+  ): Promise<void> {
+    this.stmt.updateOutbox.run(p.status, p.attempts, p.nextAt, p.lastError, p.deliveredAt, id);
+  }
+  async listOutbox(q: OutboxQuery): Promise<OutboxItem[]> {
+    const where: string[] = [];
+    const args: Record<string, string | number> = {};
+    if (q.status !== undefined) {
+      where.push("status = @status");
+      args.status = q.status;
+    }
+    if (q.visitId !== undefined) {
+      where.push("visit_id = @visit");
+      args.visit = q.visitId;
+    }
+    if (q.siteId !== undefined) {
+      where.push("site_id = @site");
+      args.site = q.siteId;
+    }
+    args.limit = Math.min(Math.max(q.limit ?? 200, 1), 2000);
+    const sql = `SELECT * FROM outbox ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+      ORDER BY created_at DESC, id LIMIT @limit`;
+    return this.db.prepare<Record<string, string | number>, OutboxRow>(sql).all(args).map(toOutbox);
+  }
+
+  async putWebhook(w: StoredWebhook): Promise<void> {
+    this.stmt.putWebhook.run(w.id, w.url, JSON.stringify(w.events), w.sealedSecret, w.siteId, w.createdAt);
+  }
+  async listWebhooks(): Promise<StoredWebhook[]> {
+    return this.stmt.listWebhooks.all().map((r) => ({
+      id: r.id,
+      url: r.url,
+      events: JSON.parse(r.events) as string[],
+      sealedSecret: r.sealed_secret,
+      siteId: r.site_id,
+      createdAt: r.created_at,
+    }));
+  }
+  async deleteWebhook(id: string): Promise<boolean> {
+    return this.stmt.deleteWebhook.run(id).changes === 1;
+  }
+
+  async putRollCall(rc: RollCall, outbox: OutboxItem[] = []): Promise<void> {
+    this.db.transaction(() => {
+      this.stmt.putRollCall.run(
+        rc.id,
+        rc.siteId,
+        rc.kind,
+        rc.startedAt,
+        rc.startedBy,
+        rc.endedAt,
+        JSON.stringify(rc.people),
+      );
+      this.insertOutbox(outbox);
+    })();
+  }
+  async getRollCall(id: string): Promise<RollCall | undefined> {
+    const r = this.stmt.getRollCall.get(id);
+    return r ? toRollCall(r) : undefined;
+  }
+  async listRollCalls(siteId: string, limit: number): Promise<RollCall[]> {
+    return this.stmt.listRollCalls.all(siteId, limit).map(toRollCall);
   }
   async alarmAcks(visitId: string): Promise<AlarmAck[]> {
     return this.stmt.acks
