@@ -52,7 +52,9 @@ describe("the API contract", () => {
       events: ["*"],
       secret: "a-long-enough-secret",
     });
-    rollCallId = String((await api(hub, "POST", "/api/v1/sites/S1/rollcalls", hub.adminToken, { kind: "drill" })).body.id);
+    rollCallId = String(
+      (await api(hub, "POST", "/api/v1/sites/S1/rollcalls", hub.adminToken, { kind: "drill" })).body.id,
+    );
     await badge.endAsync();
     await kiosk.endAsync();
   });

@@ -12,6 +12,8 @@ export const REQUIRED: Array<{ what: string; check: string; pkg: string }> = [
   { what: "chromium", check: "command -v chromium", pkg: "chromium" },
   // The private bus the BlueZ stand-in is served on (BLE suites).
   { what: "dbus-daemon", check: "command -v dbus-daemon", pkg: "dbus-daemon" },
+  // A real SMTP server on loopback for the e-mail notifications (python3 -m aiosmtpd).
+  { what: "aiosmtpd", check: "/usr/bin/python3 -c 'import aiosmtpd'", pkg: "python3-aiosmtpd" },
   // Chinese glyphs in the kiosk and dashboard screenshots.
   { what: "a CJK font", check: "fc-list :lang=zh | grep -q .", pkg: "fonts-wqy-zenhei" },
 ];
