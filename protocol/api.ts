@@ -343,7 +343,13 @@ export const VisitRowSchema = Type.Composite([
 ]);
 export type VisitRow = Static<typeof VisitRowSchema>;
 
-export const AlarmAckSchema = Type.Object({ visitId: Type.String(), alarmAt: Ms, by: Type.String(), at: Ms });
+export const AlarmAckSchema = Type.Object({
+  visitId: Type.String(),
+  alarmAt: Ms,
+  by: Type.String(),
+  at: Ms,
+  note: Type.Optional(Type.String()),
+});
 export type AlarmAckRecord = Static<typeof AlarmAckSchema>;
 
 /** One visit (`GET /api/v1/visits/:id`). */

@@ -150,6 +150,8 @@ export interface AlarmAck {
   alarmAt: number;
   by: string;
   at: number;
+  /** What the supervisor did about it. */
+  note?: string;
 }
 
 /** A presence session as stored: the site is the gateway's site (null if it has none). */

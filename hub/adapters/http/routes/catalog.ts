@@ -334,14 +334,21 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { alarmAt: number } }>(
+  app.post<{ Params: { id: string }; Body: { alarmAt: number; note?: string } }>(
     "/api/v1/visits/:id/alarms/ack",
     {
       config: { roles: ["admin", "supervisor"] },
       schema: {
         tags: ["visits"],
         params: IdParams,
-        body: Type.Object({ alarmAt: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
+        body: Type.Object(
+          {
+            alarmAt: Type.Integer({ minimum: 0 }),
+            /** What the supervisor did about it (kept with the acknowledgement, and told to those who asked). */
+            note: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+          },
+          { additionalProperties: false },
+        ),
       },
     },
     async (req) => {
@@ -356,8 +363,17 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
       if (!alarmTimes.includes(req.body.alarmAt))
         throw new InputError("alarmAt", "no such alarm on this visit", 404);
       const by = req.principal?.name ?? "unknown";
-      const outbox = await ctx.notifier.acknowledged({ visitId: plan.id, alarmAt: req.body.alarmAt, by });
-      await store.putAlarmAck({ visitId: plan.id, alarmAt: req.body.alarmAt, by, at: clock.now() }, outbox);
+      const note = req.body.note === undefined ? {} : { note: req.body.note };
+      const outbox = await ctx.notifier.acknowledged({
+        visitId: plan.id,
+        alarmAt: req.body.alarmAt,
+        by,
+        ...note,
+      });
+      await store.putAlarmAck(
+        { visitId: plan.id, alarmAt: req.body.alarmAt, by, at: clock.now(), ...note },
+        outbox,
+      );
       ctx.dispatcher.kick();
       ctx.bus.emit("alarm.acknowledged", { visitId: plan.id, alarmAt: req.body.alarmAt, by });
       return { acknowledged: true };

@@ -153,6 +153,13 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
     `,
   },
   {
+    version: 6,
+    name: "a note on an alarm acknowledgement",
+    sql: `
+      ALTER TABLE alarm_acks ADD COLUMN note TEXT;
+    `,
+  },
+  {
     version: 7,
     name: "notifications: the outbox, webhooks, roll-calls; a badge's battery",
     sql: `

@@ -389,11 +389,12 @@ export class SqliteStore implements Store {
         "SELECT * FROM rollcalls WHERE site_id = ? ORDER BY started_at DESC LIMIT ?",
       ),
       putAck: db.prepare(
-        "INSERT OR REPLACE INTO alarm_acks (visit_id, alarm_at, by, at) VALUES (?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO alarm_acks (visit_id, alarm_at, by, at, note) VALUES (?, ?, ?, ?, ?)",
       ),
-      acks: db.prepare<[string], { visit_id: string; alarm_at: number; by: string; at: number }>(
-        "SELECT * FROM alarm_acks WHERE visit_id = ? ORDER BY alarm_at",
-      ),
+      acks: db.prepare<
+        [string],
+        { visit_id: string; alarm_at: number; by: string; at: number; note: string | null }
+      >("SELECT * FROM alarm_acks WHERE visit_id = ? ORDER BY alarm_at"),
     };
   }
 
@@ -764,7 +765,7 @@ export class SqliteStore implements Store {
 
   async putAlarmAck(a: AlarmAck, outbox: OutboxItem[] = []): Promise<void> {
     this.db.transaction(() => {
-      this.stmt.putAck.run(a.visitId, a.alarmAt, a.by, a.at);
+      this.stmt.putAck.run(a.visitId, a.alarmAt, a.by, a.at, a.note ?? null);
       this.insertOutbox(outbox);
     })();
   }
@@ -866,9 +867,13 @@ export class SqliteStore implements Store {
     return this.stmt.listRollCalls.all(siteId, limit).map(toRollCall);
   }
   async alarmAcks(visitId: string): Promise<AlarmAck[]> {
-    return this.stmt.acks
-      .all(visitId)
-      .map((r) => ({ visitId: r.visit_id, alarmAt: r.alarm_at, by: r.by, at: r.at }));
+    return this.stmt.acks.all(visitId).map((r) => ({
+      visitId: r.visit_id,
+      alarmAt: r.alarm_at,
+      by: r.by,
+      at: r.at,
+      ...(r.note === null ? {} : { note: r.note }),
+    }));
   }
 
   async close(): Promise<void> {
