@@ -1,0 +1,553 @@
+/**
+ * The store on PostgreSQL (node-postgres, a Pool). Same guarantees as the SQLite store: every
+ * multi-statement write is one transaction, a commit resolves after COMMIT has returned, dedupe is by
+ * the stored `UNIQUE (device, counter)` (`ON CONFLICT DO NOTHING`), and seqs are handed out in
+ * commit order — every event commit holds one advisory lock, so a reader following `eventsAfter`
+ * never sees a seq appear behind one it has already read, even with several hubs on one database.
+ * Batches are one statement each (`unnest` of arrays), whatever their size.
+ */
+import type pg from "pg";
+import type { Engineer, Site, VisitPlan } from "../../../core/model.js";
+import type {
+  AlarmAck,
+  ApiToken,
+  Change,
+  DeviceRecord,
+  DeviceStateUpdate,
+  PresenceQuery,
+  ProjectionWrite,
+  Role,
+  Store,
+  StoredEvent,
+  StoredPresence,
+  Versioned,
+  VisitQuery,
+} from "../../../core/ports.js";
+import type { VisitSummary } from "../../../core/visit/types.js";
+import { LOCKS, migrate } from "./migrate.js";
+import { createPool, inTransaction, type PoolOptions } from "./pool.js";
+import {
+  type DeviceRow,
+  EVENT_COLUMNS,
+  type EventRow,
+  firstPerKey,
+  lastPerKey,
+  type PresenceRow,
+  type TokenRow,
+  toDevice,
+  toEvent,
+  toPlan,
+  toPresence,
+  toToken,
+  toVersion,
+  type VersionRow,
+  type VisitRow,
+} from "./rows.js";
+
+export type PostgresOptions = PoolOptions;
+
+const INSERT_EVENTS = `INSERT INTO events
+    (device, counter, type, visit_id, subject, site_id, device_time, eff_time, hub_time, clock_offset_ms, source, body)
+  SELECT device, counter, type, visit_id, subject, site_id, device_time, eff_time, hub_time, clock_offset_ms,
+    source::json, body::json
+  FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[],
+    $9::bigint[], $10::bigint[], $11::text[], $12::text[])
+    WITH ORDINALITY AS u(device, counter, type, visit_id, subject, site_id, device_time, eff_time, hub_time,
+      clock_offset_ms, source, body, ord)
+  ORDER BY ord
+  ON CONFLICT (device, counter) DO NOTHING
+  RETURNING seq, device, counter`;
+
+const UPDATE_DEVICE_STATE = `UPDATE devices d SET replay_highest = u.highest, replay_seen = u.seen,
+    last_seen_at = u.last_seen, clock_offset_ms = u.offset_ms
+  FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[]) AS u(id, highest, seen, last_seen, offset_ms)
+  WHERE d.id = u.id`;
+
+const ATTRIBUTE = `UPDATE events e SET visit_id = u.visit_id
+  FROM unnest($1::text[], $2::bigint[], $3::text[]) AS u(device, counter, visit_id)
+  WHERE e.device = u.device AND e.counter = u.counter`;
+
+const PUT_VIEWS = `INSERT INTO views (visit_id, doc, last_seq, projected_at)
+  SELECT visit_id, doc::json, 0, projected_at FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(visit_id, doc, projected_at)
+  ON CONFLICT (visit_id) DO UPDATE SET doc = excluded.doc, projected_at = excluded.projected_at`;
+
+const PUT_META = `INSERT INTO meta (key, value) VALUES ($1, $2)
+  ON CONFLICT (key) DO UPDATE SET value = excluded.value`;
+
+const INSERT_VISITS = `INSERT INTO visits (id, site_id, engineer_id, window_from, window_to, created_at)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[])
+  ON CONFLICT (id) DO NOTHING RETURNING id`;
+
+const PUT_DEVICE = `INSERT INTO devices (id, kind, engineer_id, site_id, badge_no, rfid_tag, password_hash, sealed_key,
+    created_at, revoked_at, clock_offset_ms, last_seen_at, replay_highest, replay_seen)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+  ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, engineer_id = excluded.engineer_id,
+    site_id = excluded.site_id, badge_no = excluded.badge_no, rfid_tag = excluded.rfid_tag,
+    password_hash = excluded.password_hash, sealed_key = excluded.sealed_key, revoked_at = excluded.revoked_at,
+    clock_offset_ms = excluded.clock_offset_ms, last_seen_at = excluded.last_seen_at,
+    replay_highest = excluded.replay_highest, replay_seen = excluded.replay_seen`;
+
+const PUT_PRESENCE = `INSERT INTO presence (id, badge, gateway, site_id, arrived_at, last_heard_at, departed_at,
+    detected_at, sightings, rssi, last_frame)
+  SELECT id, badge, gateway, site_id, arrived_at, last_heard_at, departed_at, detected_at, sightings, rssi::json,
+    last_frame
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[],
+    $9::bigint[], $10::text[], $11::text[])
+    AS u(id, badge, gateway, site_id, arrived_at, last_heard_at, departed_at, detected_at, sightings, rssi, last_frame)
+  ON CONFLICT (id) DO UPDATE SET last_heard_at = excluded.last_heard_at, departed_at = excluded.departed_at,
+    detected_at = excluded.detected_at, sightings = excluded.sightings, rssi = excluded.rssi,
+    last_frame = excluded.last_frame`;
+
+/** A site's or engineer's document now and its version from `at` on, in one statement. */
+const putVersioned = (table: string, versions: string, key: string) => `WITH cur AS (
+    INSERT INTO ${table} (id, doc) VALUES ($1, $2::json) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc
+  )
+  INSERT INTO ${versions} (${key}, valid_from, changed_by, doc) VALUES ($1, $3, $4, $2::json)
+  ON CONFLICT (${key}, valid_from) DO UPDATE SET changed_by = excluded.changed_by, doc = excluded.doc`;
+
+/** The version in effect at $2 (the latest from at or before it), else the earliest. */
+const versionAt = (versions: string, key: string) => `SELECT doc FROM ${versions} WHERE ${key} = $1
+  ORDER BY valid_from <= $2 DESC, CASE WHEN valid_from <= $2 THEN -valid_from ELSE valid_from END LIMIT 1`;
+
+const eventKey = (device: string, counter: number) => `${device}\n${counter}`;
+
+export class PostgresStore implements Store {
+  private closed = false;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    /** The schema version the database is at after opening. */
+    readonly schemaVersion: number,
+  ) {}
+
+  /** Connects, migrates (or refuses a newer schema) and returns the store. */
+  static async open(opts: PostgresOptions): Promise<PostgresStore> {
+    const pool = createPool(opts);
+    try {
+      return new PostgresStore(pool, await migrate(pool));
+    } catch (e) {
+      await pool.end();
+      throw e;
+    }
+  }
+
+  private async rows<R extends pg.QueryResultRow>(
+    text: string,
+    values: unknown[] = [],
+    name?: string,
+  ): Promise<R[]> {
+    return (await this.pool.query<R>(name === undefined ? { text, values } : { name, text, values })).rows;
+  }
+
+  private async one<R extends pg.QueryResultRow>(
+    text: string,
+    values: unknown[],
+    name?: string,
+  ): Promise<R | undefined> {
+    return (await this.rows<R>(text, values, name))[0];
+  }
+
+  // ---- sites and engineers, with versions ----
+
+  async putSite(site: Site, change?: Change): Promise<void> {
+    await this.rows(putVersioned("sites", "site_versions", "site_id"), [
+      site.id,
+      JSON.stringify(site),
+      change?.at ?? 0,
+      change?.by ?? null,
+    ]);
+  }
+  async getSite(id: string, at?: number): Promise<Site | undefined> {
+    const r =
+      at === undefined
+        ? await this.one<{ doc: Site }>("SELECT doc FROM sites WHERE id = $1", [id], "site")
+        : await this.one<{ doc: Site }>(versionAt("site_versions", "site_id"), [id, at], "site-at");
+    return r?.doc;
+  }
+  async listSites(): Promise<Site[]> {
+    return (await this.rows<{ doc: Site }>("SELECT doc FROM sites ORDER BY id")).map((r) => r.doc);
+  }
+  async siteVersions(id: string): Promise<Array<Versioned<Site>>> {
+    return (
+      await this.rows<VersionRow<Site>>(
+        "SELECT valid_from, changed_by, doc FROM site_versions WHERE site_id = $1 ORDER BY valid_from",
+        [id],
+      )
+    ).map(toVersion);
+  }
+
+  async putEngineer(e: Engineer, change?: Change): Promise<void> {
+    await this.rows(putVersioned("engineers", "engineer_versions", "engineer_id"), [
+      e.id,
+      JSON.stringify(e),
+      change?.at ?? 0,
+      change?.by ?? null,
+    ]);
+  }
+  async getEngineer(id: string, at?: number): Promise<Engineer | undefined> {
+    const r =
+      at === undefined
+        ? await this.one<{ doc: Engineer }>("SELECT doc FROM engineers WHERE id = $1", [id], "engineer")
+        : await this.one<{ doc: Engineer }>(
+            versionAt("engineer_versions", "engineer_id"),
+            [id, at],
+            "engineer-at",
+          );
+    return r?.doc;
+  }
+  async listEngineers(): Promise<Engineer[]> {
+    return (await this.rows<{ doc: Engineer }>("SELECT doc FROM engineers ORDER BY id")).map((r) => r.doc);
+  }
+  async engineerVersions(id: string): Promise<Array<Versioned<Engineer>>> {
+    return (
+      await this.rows<VersionRow<Engineer>>(
+        "SELECT valid_from, changed_by, doc FROM engineer_versions WHERE engineer_id = $1 ORDER BY valid_from",
+        [id],
+      )
+    ).map(toVersion);
+  }
+
+  // ---- visits ----
+
+  async insertVisits(plans: VisitPlan[]): Promise<boolean[]> {
+    if (plans.length === 0) return [];
+    const inserted = await this.rows<{ id: string }>(
+      INSERT_VISITS,
+      [
+        plans.map((p) => p.id),
+        plans.map((p) => p.siteId),
+        plans.map((p) => p.engineerId),
+        plans.map((p) => p.window.from),
+        plans.map((p) => p.window.to),
+        plans.map((p) => p.createdAt ?? null),
+      ],
+      "visits-insert",
+    );
+    // A second plan with the same id in one call is a duplicate too (the first one is inserted).
+    return firstPerKey(plans, (p) => p.id, new Map(inserted.map((r) => [r.id, true]))).map((v) => v === true);
+  }
+  async getVisit(id: string): Promise<VisitPlan | undefined> {
+    const r = await this.one<VisitRow>("SELECT * FROM visits WHERE id = $1", [id], "visit");
+    return r ? toPlan(r) : undefined;
+  }
+  async listVisits(q: VisitQuery): Promise<VisitPlan[]> {
+    const where: string[] = [];
+    const args: Array<string | number> = [];
+    const add = (cond: string, v: string | number) => {
+      args.push(v);
+      where.push(cond.replace("?", `$${args.length}`));
+    };
+    if (q.siteId !== undefined) add("site_id = ?", q.siteId);
+    if (q.engineerId !== undefined) add("engineer_id = ?", q.engineerId);
+    if (q.to !== undefined) add("window_from < ?", q.to);
+    if (q.from !== undefined) add("window_to >= ?", q.from);
+    const sql = `SELECT * FROM visits ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY window_from, id`;
+    return (await this.rows<VisitRow>(sql, args)).map(toPlan);
+  }
+
+  // ---- devices ----
+
+  async putDevice(d: DeviceRecord): Promise<void> {
+    await this.rows(
+      PUT_DEVICE,
+      [
+        d.id,
+        d.kind,
+        d.engineerId,
+        d.siteId,
+        d.badgeNo,
+        d.rfidTag,
+        d.passwordHash,
+        d.sealedKey,
+        d.createdAt,
+        d.revokedAt,
+        d.clockOffsetMs,
+        d.lastSeenAt,
+        d.replay.highest,
+        d.replay.seen.toString(),
+      ],
+      "device-put",
+    );
+  }
+  async getDevice(id: string): Promise<DeviceRecord | undefined> {
+    const r = await this.one<DeviceRow>("SELECT * FROM devices WHERE id = $1", [id], "device");
+    return r ? toDevice(r) : undefined;
+  }
+  async listDevices(): Promise<DeviceRecord[]> {
+    return (await this.rows<DeviceRow>("SELECT * FROM devices ORDER BY id")).map(toDevice);
+  }
+  async findBadge(by: { badgeNo: number } | { rfidTag: string }): Promise<DeviceRecord | undefined> {
+    const r =
+      "badgeNo" in by
+        ? await this.one<DeviceRow>("SELECT * FROM devices WHERE badge_no = $1", [by.badgeNo], "badge-no")
+        : await this.one<DeviceRow>("SELECT * FROM devices WHERE rfid_tag = $1", [by.rfidTag], "badge-tag");
+    return r ? toDevice(r) : undefined;
+  }
+  async devicesOf(by: { engineerId: string } | { siteId: string }): Promise<DeviceRecord[]> {
+    const [col, v] = "engineerId" in by ? ["engineer_id", by.engineerId] : ["site_id", by.siteId];
+    return (
+      await this.rows<DeviceRow>(
+        `SELECT * FROM devices WHERE ${col} = $1 AND revoked_at IS NULL ORDER BY id`,
+        [v],
+        `devices-of-${col}`,
+      )
+    ).map(toDevice);
+  }
+
+  // ---- events ----
+
+  async commitEvents(events: StoredEvent[], devices: DeviceStateUpdate[]): Promise<Array<number | null>> {
+    if (events.length === 0 && devices.length === 0) return [];
+    const states = lastPerKey(devices, (d) => d.id);
+    return inTransaction(
+      this.pool,
+      async (c) => {
+        let seqs: Array<number | null> = [];
+        if (events.length > 0) {
+          const r = await c.query<{ seq: number; device: string; counter: number }>({
+            name: "events-insert",
+            text: INSERT_EVENTS,
+            values: [
+              events.map((e) => e.event.device),
+              events.map((e) => e.event.counter),
+              events.map((e) => e.event.type),
+              events.map((e) => e.visitId),
+              events.map((e) => e.subject),
+              events.map((e) => (e.source.kind === "kiosk" ? e.source.siteId : null)),
+              events.map((e) => e.event.time),
+              events.map((e) => e.event.time + e.clockOffsetMs),
+              events.map((e) => e.hubTime),
+              events.map((e) => e.clockOffsetMs),
+              events.map((e) => JSON.stringify(e.source)),
+              events.map((e) => JSON.stringify(e.event)),
+            ],
+          });
+          const stored = new Map(r.rows.map((row) => [eventKey(row.device, row.counter), row.seq]));
+          // The first copy of a (device, counter) in the batch is the one stored; later copies are duplicates.
+          seqs = firstPerKey(events, (e) => eventKey(e.event.device, e.event.counter), stored);
+        }
+        if (states.length > 0) {
+          await c.query({
+            name: "devices-state",
+            text: UPDATE_DEVICE_STATE,
+            values: [
+              states.map((d) => d.id),
+              states.map((d) => d.replay.highest),
+              states.map((d) => d.replay.seen.toString()),
+              states.map((d) => d.lastSeenAt),
+              states.map((d) => d.clockOffsetMs),
+            ],
+          });
+        }
+        return seqs;
+      },
+      events.length > 0 ? LOCKS.events : undefined,
+    );
+  }
+
+  async eventsOfVisit(visitId: string, maxSeq = Number.MAX_SAFE_INTEGER): Promise<StoredEvent[]> {
+    return (
+      await this.rows<EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE visit_id = $1 AND seq <= $2 ORDER BY seq`,
+        [visitId, maxSeq],
+        "events-of-visit",
+      )
+    ).map(toEvent);
+  }
+  async eventsOfSubject(engineerId: string, fromTime: number, maxSeq: number): Promise<StoredEvent[]> {
+    return (
+      await this.rows<EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE subject = $1 AND eff_time >= $2 AND seq <= $3
+          ORDER BY eff_time, seq`,
+        [engineerId, fromTime, maxSeq],
+        "events-of-subject",
+      )
+    ).map(toEvent);
+  }
+  async eventsOfSite(siteId: string, fromTime: number, maxSeq: number): Promise<StoredEvent[]> {
+    return (
+      await this.rows<EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE site_id = $1 AND subject IS NULL AND eff_time >= $2
+          AND seq <= $3 ORDER BY eff_time, seq`,
+        [siteId, fromTime, maxSeq],
+        "events-of-site",
+      )
+    ).map(toEvent);
+  }
+  async lastTimeOfSubject(engineerId: string, maxSeq: number): Promise<number | null> {
+    const r = await this.one<{ t: number }>(
+      "SELECT eff_time AS t FROM events WHERE subject = $1 AND seq <= $2 ORDER BY eff_time DESC LIMIT 1",
+      [engineerId, maxSeq],
+      "last-time-of-subject",
+    );
+    return r?.t ?? null;
+  }
+  async eventsAfter(afterSeq: number, limit: number): Promise<StoredEvent[]> {
+    return (
+      await this.rows<EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`,
+        [afterSeq, limit],
+        "events-after",
+      )
+    ).map(toEvent);
+  }
+  async maxCounter(device: string): Promise<number> {
+    const r = await this.one<{ m: number | null }>(
+      "SELECT max(counter) AS m FROM events WHERE device = $1",
+      [device],
+      "max-counter",
+    );
+    return r?.m ?? -1;
+  }
+  async countEvents(): Promise<number> {
+    return (await this.one<{ n: number }>("SELECT count(*) AS n FROM events", []))?.n ?? 0;
+  }
+
+  // ---- projection ----
+
+  async saveProjection(w: ProjectionWrite): Promise<void> {
+    const attribution = lastPerKey(w.attribution, (a) => eventKey(a.device, a.counter));
+    const views = lastPerKey(w.views, (v) => v.view.visitId);
+    if (attribution.length === 0 && views.length === 0 && w.watermark === null) return;
+    await inTransaction(this.pool, async (c) => {
+      if (attribution.length > 0) {
+        await c.query({
+          name: "attribute",
+          text: ATTRIBUTE,
+          values: [
+            attribution.map((a) => a.device),
+            attribution.map((a) => a.counter),
+            attribution.map((a) => a.visitId),
+          ],
+        });
+      }
+      if (views.length > 0) {
+        await c.query({
+          name: "views-put",
+          text: PUT_VIEWS,
+          values: [
+            views.map((v) => v.view.visitId),
+            views.map((v) => JSON.stringify(v.view)),
+            views.map((v) => v.projectedAt),
+          ],
+        });
+      }
+      if (w.watermark !== null) {
+        await c.query({
+          name: "meta-put",
+          text: PUT_META,
+          values: ["projection_watermark", String(w.watermark)],
+        });
+      }
+    });
+  }
+  async getView(visitId: string): Promise<VisitSummary | undefined> {
+    const r = await this.one<{ doc: VisitSummary }>(
+      "SELECT doc FROM views WHERE visit_id = $1",
+      [visitId],
+      "view",
+    );
+    return r?.doc;
+  }
+  async projectionWatermark(): Promise<number> {
+    const r = await this.one<{ value: string }>(
+      "SELECT value FROM meta WHERE key = 'projection_watermark'",
+      [],
+      "watermark",
+    );
+    return Number(r?.value ?? 0);
+  }
+
+  // ---- API tokens ----
+
+  async putToken(t: ApiToken): Promise<void> {
+    await this.rows(
+      `INSERT INTO tokens (digest, role, name, site_id, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)
+        ON CONFLICT (digest) DO UPDATE SET revoked_at = excluded.revoked_at`,
+      [t.digest, t.role, t.name, t.siteId, t.createdAt, t.revokedAt],
+    );
+  }
+  async findToken(digest: string): Promise<ApiToken | undefined> {
+    const r = await this.one<TokenRow>("SELECT * FROM tokens WHERE digest = $1", [digest], "token");
+    return r ? toToken(r) : undefined;
+  }
+  async listTokens(): Promise<ApiToken[]> {
+    return (await this.rows<TokenRow>("SELECT * FROM tokens ORDER BY created_at DESC, digest")).map(toToken);
+  }
+  async countTokens(role?: Role): Promise<number> {
+    const r =
+      role === undefined
+        ? await this.one<{ n: number }>("SELECT count(*) AS n FROM tokens WHERE revoked_at IS NULL", [])
+        : await this.one<{ n: number }>(
+            "SELECT count(*) AS n FROM tokens WHERE revoked_at IS NULL AND role = $1",
+            [role],
+          );
+    return r?.n ?? 0;
+  }
+
+  // ---- presence ----
+
+  async putPresence(sessions: StoredPresence[]): Promise<void> {
+    const s = lastPerKey(sessions, (p) => p.id);
+    if (s.length === 0) return;
+    await this.rows(
+      PUT_PRESENCE,
+      [
+        s.map((p) => p.id),
+        s.map((p) => p.badge),
+        s.map((p) => p.gateway),
+        s.map((p) => p.siteId),
+        s.map((p) => p.arrivedAt),
+        s.map((p) => p.lastHeardAt),
+        s.map((p) => p.departedAt),
+        s.map((p) => p.detectedAt),
+        s.map((p) => p.sightings),
+        s.map((p) => JSON.stringify(p.rssi)),
+        s.map((p) => p.lastFrame),
+      ],
+      "presence-put",
+    );
+  }
+  async listPresence(q: PresenceQuery): Promise<StoredPresence[]> {
+    const where: string[] = [];
+    const args: Array<string | number> = [];
+    const arg = (v: string | number) => {
+      args.push(v);
+      return `$${args.length}`;
+    };
+    if (q.siteId !== undefined) where.push(`site_id = ${arg(q.siteId)}`);
+    if (q.badge !== undefined) where.push(`badge = ${arg(q.badge)}`);
+    if (q.to !== undefined) where.push(`arrived_at < ${arg(q.to)}`);
+    if (q.from !== undefined) where.push(`(departed_at IS NULL OR departed_at >= ${arg(q.from)})`);
+    if (q.open !== undefined) where.push(q.open ? "departed_at IS NULL" : "departed_at IS NOT NULL");
+    const limit = arg(Math.min(Math.max(q.limit ?? 500, 1), 5000));
+    const sql = `SELECT * FROM presence ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+      ORDER BY arrived_at DESC LIMIT ${limit}`;
+    return (await this.rows<PresenceRow>(sql, args)).map(toPresence);
+  }
+
+  // ---- alarm acknowledgements ----
+
+  async putAlarmAck(a: AlarmAck): Promise<void> {
+    await this.rows(
+      `INSERT INTO alarm_acks (visit_id, alarm_at, acked_by, acked_at) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (visit_id, alarm_at) DO UPDATE SET acked_by = excluded.acked_by, acked_at = excluded.acked_at`,
+      [a.visitId, a.alarmAt, a.by, a.at],
+    );
+  }
+  async alarmAcks(visitId: string): Promise<AlarmAck[]> {
+    return (
+      await this.rows<{ visit_id: string; alarm_at: number; acked_by: string; acked_at: number }>(
+        "SELECT * FROM alarm_acks WHERE visit_id = $1 ORDER BY alarm_at",
+        [visitId],
+        "alarm-acks",
+      )
+    ).map((r) => ({ visitId: r.visit_id, alarmAt: r.alarm_at, by: r.acked_by, at: r.acked_at }));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}
