@@ -27,6 +27,10 @@ program
   .option("--mqtt-port <port>", "MQTT TCP port (default 1883; 0 picks a free port)", int("--mqtt-port"))
   .option("--http-host <host>", "HTTP listen address (default 127.0.0.1)")
   .option("--http-port <port>", "HTTP port (default 8080; MQTT over WebSocket at /mqtt)", int("--http-port"))
+  .option(
+    "--store <url>",
+    "PostgreSQL instead of SQLite, postgres://user@host:port/db (env ONSITE_STORE_URL; a password is better in PGPASSWORD)",
+  )
   .option("--no-demo", "do not load the demo site or run virtual devices (a real install)")
   .option("--demo-speed <n>", "demo script minutes per real minute, 1..60 (default 60)", int("--demo-speed"))
   .option("--emulate", "run the demo's first kiosk on an emulated Arduino Uno with the real StandardFirmata")
@@ -64,6 +68,7 @@ program
       logLevel: "log.level",
       ble: "ble.mode",
       bleSite: "ble.siteId",
+      store: "store.url",
     };
     for (const [flag, key] of Object.entries(map))
       if (o[flag] !== undefined) overrides[key] = o[flag] as string | number;
