@@ -109,6 +109,19 @@ describe("PostgreSQL store specifics", () => {
     await cluster.dropDatabase("bigint");
   });
 
+  it("the test setup fails, naming what is missing, when it cannot start PostgreSQL", async () => {
+    const saved = process.env.ONSITE_PG_BINDIR;
+    process.env.ONSITE_PG_BINDIR = "/nonexistent/bin";
+    try {
+      await expect(startPostgres()).rejects.toThrow(
+        /no PostgreSQL server binaries.*apt-get install -y postgresql/,
+      );
+    } finally {
+      if (saved === undefined) delete process.env.ONSITE_PG_BINDIR;
+      else process.env.ONSITE_PG_BINDIR = saved;
+    }
+  });
+
   it("reports a server it cannot reach, naming it", async () => {
     await expect(
       PostgresStore.open({ url: `postgres://postgres:wrong@127.0.0.1:${cluster.port}/postgres` }),

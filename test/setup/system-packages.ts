@@ -12,6 +12,12 @@ export const REQUIRED: Array<{ what: string; check: string; pkg: string }> = [
   { what: "chromium", check: "command -v chromium", pkg: "chromium" },
   // The private bus the BlueZ stand-in is served on (BLE suites).
   { what: "dbus-daemon", check: "command -v dbus-daemon", pkg: "dbus-daemon" },
+  // The PostgreSQL store's suites start a throwaway cluster of their own (test/setup/postgres.ts).
+  {
+    what: "PostgreSQL server binaries (initdb)",
+    check: 'test -x "$ONSITE_PG_BINDIR/initdb" || ls /usr/lib/postgresql/*/bin/initdb >/dev/null',
+    pkg: "postgresql",
+  },
   // Chinese glyphs in the kiosk and dashboard screenshots.
   { what: "a CJK font", check: "fc-list :lang=zh | grep -q .", pkg: "fonts-wqy-zenhei" },
 ];

@@ -46,7 +46,15 @@ import {
 
 export type PostgresOptions = PoolOptions;
 
-const INSERT_EVENTS = `INSERT INTO events
+const DEVICE_STATE = (n: number) => `UPDATE devices d SET replay_highest = u.highest, replay_seen = u.seen,
+    last_seen_at = u.last_seen, clock_offset_ms = u.offset_ms
+  FROM unnest($${n}::text[], $${n + 1}::bigint[], $${n + 2}::text[], $${n + 3}::bigint[], $${n + 4}::bigint[])
+    AS u(id, highest, seen, last_seen, offset_ms)
+  WHERE d.id = u.id`;
+
+/** The events and the devices' state in one statement (the state in a data-modifying WITH). */
+const INSERT_EVENTS = `WITH state AS (${DEVICE_STATE(13)})
+  INSERT INTO events
     (device, counter, type, visit_id, subject, site_id, device_time, eff_time, hub_time, clock_offset_ms, source, body)
   SELECT device, counter, type, visit_id, subject, site_id, device_time, eff_time, hub_time, clock_offset_ms,
     source::json, body::json
@@ -57,11 +65,6 @@ const INSERT_EVENTS = `INSERT INTO events
   ORDER BY ord
   ON CONFLICT (device, counter) DO NOTHING
   RETURNING seq, device, counter`;
-
-const UPDATE_DEVICE_STATE = `UPDATE devices d SET replay_highest = u.highest, replay_seen = u.seen,
-    last_seen_at = u.last_seen, clock_offset_ms = u.offset_ms
-  FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[]) AS u(id, highest, seen, last_seen, offset_ms)
-  WHERE d.id = u.id`;
 
 const ATTRIBUTE = `UPDATE events e SET visit_id = u.visit_id
   FROM unnest($1::text[], $2::bigint[], $3::text[]) AS u(device, counter, visit_id)
@@ -299,49 +302,45 @@ export class PostgresStore implements Store {
   async commitEvents(events: StoredEvent[], devices: DeviceStateUpdate[]): Promise<Array<number | null>> {
     if (events.length === 0 && devices.length === 0) return [];
     const states = lastPerKey(devices, (d) => d.id);
+    const stateValues = [
+      states.map((d) => d.id),
+      states.map((d) => d.replay.highest),
+      states.map((d) => d.replay.seen.toString()),
+      states.map((d) => d.lastSeenAt),
+      states.map((d) => d.clockOffsetMs),
+    ];
+    if (events.length === 0) {
+      await this.rows(DEVICE_STATE(1), stateValues, "devices-state");
+      return [];
+    }
+    // BEGIN and the lock, the insert with the state, COMMIT: three round trips whatever the batch.
     return inTransaction(
       this.pool,
       async (c) => {
-        let seqs: Array<number | null> = [];
-        if (events.length > 0) {
-          const r = await c.query<{ seq: number; device: string; counter: number }>({
-            name: "events-insert",
-            text: INSERT_EVENTS,
-            values: [
-              events.map((e) => e.event.device),
-              events.map((e) => e.event.counter),
-              events.map((e) => e.event.type),
-              events.map((e) => e.visitId),
-              events.map((e) => e.subject),
-              events.map((e) => (e.source.kind === "kiosk" ? e.source.siteId : null)),
-              events.map((e) => e.event.time),
-              events.map((e) => e.event.time + e.clockOffsetMs),
-              events.map((e) => e.hubTime),
-              events.map((e) => e.clockOffsetMs),
-              events.map((e) => JSON.stringify(e.source)),
-              events.map((e) => JSON.stringify(e.event)),
-            ],
-          });
-          const stored = new Map(r.rows.map((row) => [eventKey(row.device, row.counter), row.seq]));
-          // The first copy of a (device, counter) in the batch is the one stored; later copies are duplicates.
-          seqs = firstPerKey(events, (e) => eventKey(e.event.device, e.event.counter), stored);
-        }
-        if (states.length > 0) {
-          await c.query({
-            name: "devices-state",
-            text: UPDATE_DEVICE_STATE,
-            values: [
-              states.map((d) => d.id),
-              states.map((d) => d.replay.highest),
-              states.map((d) => d.replay.seen.toString()),
-              states.map((d) => d.lastSeenAt),
-              states.map((d) => d.clockOffsetMs),
-            ],
-          });
-        }
-        return seqs;
+        const r = await c.query<{ seq: number; device: string; counter: number }>({
+          name: "events-insert",
+          text: INSERT_EVENTS,
+          values: [
+            events.map((e) => e.event.device),
+            events.map((e) => e.event.counter),
+            events.map((e) => e.event.type),
+            events.map((e) => e.visitId),
+            events.map((e) => e.subject),
+            events.map((e) => (e.source.kind === "kiosk" ? e.source.siteId : null)),
+            events.map((e) => e.event.time),
+            events.map((e) => e.event.time + e.clockOffsetMs),
+            events.map((e) => e.hubTime),
+            events.map((e) => e.clockOffsetMs),
+            events.map((e) => JSON.stringify(e.source)),
+            events.map((e) => JSON.stringify(e.event)),
+            ...stateValues,
+          ],
+        });
+        const stored = new Map(r.rows.map((row) => [eventKey(row.device, row.counter), row.seq]));
+        // The first copy of a (device, counter) in the batch is the one stored; later copies are duplicates.
+        return firstPerKey(events, (e) => eventKey(e.event.device, e.event.counter), stored);
       },
-      events.length > 0 ? LOCKS.events : undefined,
+      LOCKS.events,
     );
   }
 

@@ -1,0 +1,172 @@
+/**
+ * The store under the hub's write pattern: `commitEvents` batches of 1, 10 and 100 events (each with
+ * its devices' state), one after another as group commit issues them; then the reads a projection
+ * makes. SQLite (store.sync full and normal) and PostgreSQL on loopback (a throwaway cluster, the
+ * server's default synchronous_commit=on), in the same run, printed as ratios to SQLite full. Also
+ * four hubs' worth of committers on one PostgreSQL. Bounded in batches and in time.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PostgresStore } from "../hub/adapters/store/postgres/postgres-store.js";
+import { SqliteStore } from "../hub/adapters/store/sqlite/sqlite-store.js";
+import type { DeviceStateUpdate, Store, StoredEvent } from "../hub/core/ports.js";
+import type { DeviceEvent } from "../protocol/index.js";
+import { startPostgres } from "../test/setup/postgres.js";
+import { fmt, percentile } from "./measure.js";
+
+const MAX_MS = Number(process.env.BENCH_STORE_MS ?? 1500);
+const MAX_BATCHES = 6000;
+const ROUNDS = 3;
+const SIZES = [1, 10, 100];
+const T0 = 1_764_072_000_000;
+
+const event = (device: string, counter: number): StoredEvent => ({
+  event: { v: 1, type: "heartbeat", device, counter, time: T0 + counter, queued: 0 } as DeviceEvent,
+  source: { kind: "kiosk", siteId: "S1" },
+  hubTime: T0 + counter,
+  clockOffsetMs: 0,
+  visitId: null,
+  subject: null,
+});
+
+interface Figure {
+  batches: number;
+  batchesPerS: number;
+  eventsPerS: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/** Commits sequential batches of `size` from 10 devices into `store`, until `maxBatches` or `ms`. */
+async function commits(store: Store, size: number, tag: string, ms = MAX_MS, maxBatches = MAX_BATCHES) {
+  const devices = Array.from({ length: 10 }, (_, i) => `${tag}-${i}`);
+  const next = counters.get(tag) ?? 0;
+  let counter = next;
+  const batch = (): [StoredEvent[], DeviceStateUpdate[]] => {
+    const events = Array.from({ length: size }, (_, i) => event(devices[i % 10] as string, counter++));
+    const states = devices.slice(0, Math.min(size, 10)).map((id) => ({
+      id,
+      replay: { highest: counter, seen: 1n },
+      lastSeenAt: T0 + counter,
+      clockOffsetMs: 0,
+    }));
+    return [events, states];
+  };
+  if (next === 0) for (let i = 0; i < 20; i++) await store.commitEvents(...batch()); // warm-up
+  const lat: number[] = [];
+  const start = performance.now();
+  while (lat.length < maxBatches && performance.now() - start < ms) {
+    const t = performance.now();
+    await store.commitEvents(...batch());
+    lat.push(performance.now() - t);
+  }
+  counters.set(tag, counter);
+  return { lat, seconds: (performance.now() - start) / 1000 };
+}
+const counters = new Map<string, number>();
+
+/**
+ * Each store in turn, in ROUNDS rounds (so a change in the machine's load falls on all of them), for
+ * MAX_MS each in all; the figure is over all its rounds.
+ */
+async function interleaved(stores: Array<[string, Store]>, size: number): Promise<Figure[]> {
+  const acc = stores.map(() => ({ lat: [] as number[], seconds: 0 }));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [i, [, store]] of stores.entries()) {
+      const got = await commits(store, size, `s${i}x${size}`, MAX_MS / ROUNDS, MAX_BATCHES / ROUNDS);
+      const a = acc[i] as (typeof acc)[number];
+      a.lat.push(...got.lat);
+      a.seconds += got.seconds;
+    }
+  }
+  return acc.map(({ lat, seconds }) => {
+    lat.sort((a, b) => a - b);
+    return {
+      batches: lat.length,
+      batchesPerS: lat.length / seconds,
+      eventsPerS: (lat.length * size) / seconds,
+      p50Ms: percentile(lat, 50),
+      p99Ms: percentile(lat, 99),
+    };
+  });
+}
+
+/** Chunks of 1,000 events read back in commit order (the recovery path), until MAX_MS. */
+async function reads(store: Store): Promise<number> {
+  const total = await store.countEvents();
+  let read = 0;
+  let after = 0;
+  const start = performance.now();
+  while (performance.now() - start < MAX_MS) {
+    const chunk = await store.eventsAfter(after, 1000);
+    read += chunk.length;
+    after = chunk.length === 0 || after > total ? 0 : (chunk[chunk.length - 1]?.seq ?? 0);
+  }
+  return read / ((performance.now() - start) / 1000);
+}
+
+const line = (name: string, f: Figure, base?: Figure) =>
+  `  ${name.padEnd(24)} ${fmt(f.batchesPerS).padStart(7)} batches/s ${fmt(f.eventsPerS).padStart(7)} events/s  ` +
+  `p50 ${f.p50Ms.toFixed(2)} ms  p99 ${f.p99Ms.toFixed(2)} ms` +
+  (base ? `  ratio ${(f.batchesPerS / base.batchesPerS).toFixed(2)}` : "");
+
+export async function benchStore(): Promise<Record<string, number>> {
+  const root = mkdtempSync(join(tmpdir(), "onsite-bench-store-"));
+  const cluster = await startPostgres();
+  const figures: Record<string, number> = {};
+  try {
+    const url = await cluster.createDatabase("bench");
+    const stores: Array<[string, Store]> = [
+      ["SQLite, sync=full", new SqliteStore({ path: join(root, "full.db"), sync: "full" })],
+      ["SQLite, sync=normal", new SqliteStore({ path: join(root, "normal.db"), sync: "normal" })],
+      [`PostgreSQL ${cluster.version}, loopback`, await PostgresStore.open({ url })],
+    ];
+    console.log(`commitEvents, one batch at a time (ratio: to SQLite sync=full):`);
+    for (const size of SIZES) {
+      console.log(` batches of ${size}:`);
+      const got = await interleaved(stores, size);
+      for (const [i, [name]] of stores.entries()) {
+        const f = got[i] as Figure;
+        figures[`${name} x${size}`] = f.batchesPerS;
+        console.log(line(name, f, got[0]));
+      }
+    }
+
+    console.log(`four hubs' committers on one PostgreSQL (batches of 10, one advisory lock for all):`);
+    const four = await Promise.all([0, 1, 2, 3].map(() => PostgresStore.open({ url, max: 2 })));
+    const start = performance.now();
+    const each = await Promise.all(four.map((s, i) => commits(s, 10, `h${i}`)));
+    const seconds = (performance.now() - start) / 1000;
+    const total = each.reduce((n, f) => n + f.lat.length, 0) / seconds;
+    const p99 = Math.max(
+      ...each.map((f) =>
+        percentile(
+          [...f.lat].sort((a, b) => a - b),
+          99,
+        ),
+      ),
+    );
+    const single = figures[`${stores[2]?.[0]} x10`] ?? 1;
+    figures.pgFourHubsBatchesPerS = total;
+    console.log(
+      `  ${fmt(total)} batches/s together (${fmt(total * 10)} events/s), ratio to one committer ${(total / single).toFixed(2)}; ` +
+        `p99 per hub ${p99.toFixed(2)} ms`,
+    );
+    for (const s of four) await s.close();
+
+    console.log(`eventsAfter in chunks of 1,000 (the recovery read), events/s:`);
+    let baseRead: number | undefined;
+    for (const [name, store] of stores) {
+      const perS = await reads(store);
+      baseRead ??= perS;
+      figures[`${name} read`] = perS;
+      console.log(`  ${name.padEnd(24)} ${fmt(perS).padStart(7)}  ratio ${(perS / baseRead).toFixed(2)}`);
+    }
+    for (const [, store] of stores) await store.close();
+  } finally {
+    await cluster.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+  return figures;
+}
