@@ -5,14 +5,21 @@
  * server's default synchronous_commit=on), in the same run, printed as ratios to SQLite full. Also
  * four hubs' worth of committers on one PostgreSQL. Bounded in batches and in time.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { PostgresStore } from "../hub/adapters/store/postgres/postgres-store.js";
 import { SqliteStore } from "../hub/adapters/store/sqlite/sqlite-store.js";
+import { createHub } from "../hub/app.js";
+import { DEFAULT_CONFIG } from "../hub/config/config.js";
+import { defaultSite } from "../hub/core/model.js";
 import type { DeviceStateUpdate, Store, StoredEvent } from "../hub/core/ports.js";
+import { silentLogger } from "../hub/log.js";
 import type { DeviceEvent } from "../protocol/index.js";
 import { startPostgres } from "../test/setup/postgres.js";
+import type { LoadResult, LoadSpec } from "./load-client.js";
 import { fmt, percentile } from "./measure.js";
 
 const MAX_MS = Number(process.env.BENCH_STORE_MS ?? 1500);
@@ -20,6 +27,8 @@ const MAX_BATCHES = 6000;
 const ROUNDS = 3;
 const SIZES = [1, 10, 100];
 const T0 = 1_764_072_000_000;
+const HUB_SECONDS = Number(process.env.BENCH_STORE_HUB_SECONDS ?? 3);
+const HUB_RATE = 2000;
 
 const event = (device: string, counter: number): StoredEvent => ({
   event: { v: 1, type: "heartbeat", device, counter, time: T0 + counter, queued: 0 } as DeviceEvent,
@@ -106,6 +115,70 @@ async function reads(store: Store): Promise<number> {
   return read / ((performance.now() - start) / 1000);
 }
 
+/** The load generator (bench/load-client.ts) in its own process, as bench/hub.ts runs it. */
+async function load(spec: LoadSpec, dir: string): Promise<LoadResult> {
+  const file = join(dir, `spec-${Date.now()}.json`);
+  writeFileSync(file, JSON.stringify(spec));
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ["--import", "tsx", "bench/load-client.ts", file],
+    {
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
+  return JSON.parse(stdout) as LoadResult;
+}
+
+/**
+ * A whole hub on `url` (or SQLite in `dir`): 100 kiosks with 16 in flight each, then HUB_RATE/s from
+ * the same 100 (200 connections from one address: the broker's per-address connect budget).
+ */
+async function wholeHub(dir: string, url: string | undefined) {
+  const hub = await createHub(
+    {
+      ...DEFAULT_CONFIG,
+      dataDir: dir,
+      mqtt: { ...DEFAULT_CONFIG.mqtt, port: 0, ratePerSecond: 100_000, rateBurst: 100_000 },
+      http: { ...DEFAULT_CONFIG.http, port: 0 },
+      store: url === undefined ? { sync: "full" } : { sync: "full", url },
+      demo: { ...DEFAULT_CONFIG.demo, enabled: false },
+      ble: { ...DEFAULT_CONFIG.ble, mode: "off" },
+      log: { level: "silent" },
+    },
+    { log: silentLogger() },
+  );
+  try {
+    await hub.ctx.store.putSite(defaultSite({ id: "B", name: "Bench", timeZone: "UTC" }));
+    const devices: Array<{ id: string; password: string }> = [];
+    for (let i = 0; i < 100; i++) {
+      const id = `k-${i}`;
+      const p = await hub.ctx.provisioning.provision({ id, kind: "kiosk", siteId: "B" });
+      devices.push({ id, password: p.password });
+    }
+    const port = hub.mqttPort;
+    const tp = await load(
+      {
+        port,
+        devices: devices.slice(0, 100),
+        mode: "throughput",
+        window: 16,
+        seconds: HUB_SECONDS,
+        counterBase: 0,
+      },
+      dir,
+    );
+    await hub.ctx.ingest.settle(); // the throughput phase's projection backlog is done first
+    const rate = await load(
+      { port, devices, mode: "rate", rate: HUB_RATE, seconds: HUB_SECONDS, counterBase: 1_000_000 },
+      dir,
+    );
+    await hub.ctx.ingest.settle();
+    return { perS: tp.acked / tp.seconds, stored: await hub.ctx.store.countEvents(), rate };
+  } finally {
+    await hub.stop();
+  }
+}
+
 const line = (name: string, f: Figure, base?: Figure) =>
   `  ${name.padEnd(24)} ${fmt(f.batchesPerS).padStart(7)} batches/s ${fmt(f.eventsPerS).padStart(7)} events/s  ` +
   `p50 ${f.p50Ms.toFixed(2)} ms  p99 ${f.p99Ms.toFixed(2)} ms` +
@@ -164,6 +237,23 @@ export async function benchStore(): Promise<Record<string, number>> {
       console.log(`  ${name.padEnd(24)} ${fmt(perS).padStart(7)}  ratio ${(perS / baseRead).toFixed(2)}`);
     }
     for (const [, store] of stores) await store.close();
+
+    console.log(
+      `the whole hub (MQTT, ingest, group commit, projection), store.sync=full vs PostgreSQL, ${HUB_SECONDS} s each:`,
+    );
+    const sqliteHub = await wholeHub(join(root, "hub-sqlite"), undefined);
+    const pgHub = await wholeHub(join(root, "hub-pg"), await cluster.createDatabase("hub"));
+    for (const [name, h] of [
+      ["SQLite, sync=full", sqliteHub],
+      [`PostgreSQL ${cluster.version}`, pgHub],
+    ] as const) {
+      figures[`${name} hub events/s`] = h.perS;
+      console.log(
+        `  ${name.padEnd(24)} ${fmt(h.perS).padStart(7)} durable events/s (100 devices x 16 in flight; ${h.stored} rows); ` +
+          `at ${HUB_RATE}/s PUBACK p50 ${h.rate.p50Ms.toFixed(2)} ms, p99 ${h.rate.p99Ms.toFixed(2)} ms  ` +
+          `ratio ${(h.perS / sqliteHub.perS).toFixed(2)}`,
+      );
+    }
   } finally {
     await cluster.stop();
     rmSync(root, { recursive: true, force: true });
