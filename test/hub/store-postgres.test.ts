@@ -109,6 +109,36 @@ describe("PostgreSQL store specifics", () => {
     await cluster.dropDatabase("bigint");
   });
 
+  it("a server restart fails the commits in flight, crashes nothing, and every commit that resolved is there after", async () => {
+    const url = await cluster.createDatabase("restart");
+    const s = await PostgresStore.open({ url });
+    const resolved: number[] = [];
+    let failed = 0;
+    let stop = false;
+    const writers = [0, 1, 2].map(async (w) => {
+      for (let i = 0; !stop && i < 100_000; i++) {
+        try {
+          const [seq] = await s.commitEvents([badgeEvent(`w${w}`, i, "E1")], []);
+          if (typeof seq === "number") resolved.push(seq);
+        } catch {
+          failed++;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    await cluster.restart(300);
+    await new Promise((r) => setTimeout(r, 300));
+    stop = true;
+    await Promise.all(writers);
+    expect(failed).toBeGreaterThan(0);
+    const stored = new Set((await s.eventsAfter(0, 1_000_000)).map((e) => e.seq));
+    expect(resolved.filter((seq) => !stored.has(seq))).toEqual([]);
+    expect((await s.commitEvents([badgeEvent("after", 1, "E1")], []))[0]).toEqual(expect.any(Number));
+    await s.close();
+    await cluster.dropDatabase("restart");
+  });
+
   it("the test setup fails, naming what is missing, when it cannot start PostgreSQL", async () => {
     const saved = process.env.ONSITE_PG_BINDIR;
     process.env.ONSITE_PG_BINDIR = "/nonexistent/bin";

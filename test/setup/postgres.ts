@@ -23,6 +23,8 @@ export interface PgCluster {
   createDatabase(name?: string): Promise<string>;
   /** Drops a database created here (its connections are cut). */
   dropDatabase(name: string): Promise<void>;
+  /** Stops the server (fast shutdown), waits `downMs`, starts it again on the same data and port. */
+  restart(downMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -114,15 +116,12 @@ export async function startPostgres(): Promise<PgCluster> {
     throw new Error(`[postgres] initdb failed: ${err.stderr?.toString().trim() || err.message}`);
   }
 
-  let proc: ChildProcess | undefined;
-  let port = 0;
-  let log = "";
-  for (let attempt = 0; attempt < 3 && !proc; attempt++) {
-    port = await freePort();
-    log = "";
+  /** Starts the server on `port`; resolves with it once ready, or with the log when it did not start. */
+  const launch = async (on: number): Promise<{ proc?: ChildProcess; log: string }> => {
+    let log = "";
     const p = spawn(
       join(bin, "postgres"),
-      ["-D", data, "-p", String(port), "-k", dir, "-c", "listen_addresses=127.0.0.1"],
+      ["-D", data, "-p", String(on), "-k", dir, "-c", "listen_addresses=127.0.0.1"],
       { stdio: ["ignore", "pipe", "pipe"], cwd: dir, ...(user ?? {}) },
     );
     const ready = await new Promise<boolean>((resolve) => {
@@ -141,20 +140,35 @@ export async function startPostgres(): Promise<PgCluster> {
         resolve(false);
       });
     });
-    if (ready) proc = p;
-    else {
-      p.kill("SIGKILL");
-      // Someone took the port between the probe and the bind: try another one.
-      if (!log.includes("could not bind") && !log.includes("Address already in use")) break;
-    }
+    if (ready) return { proc: p, log };
+    p.kill("SIGKILL");
+    return { log };
+  };
+  /** Fast shutdown (open transactions are rolled back), SIGKILL after 5 s. */
+  const halt = async (p: ChildProcess) => {
+    if (p.exitCode !== null || p.signalCode !== null) return;
+    const exited = new Promise<void>((r) => p.once("exit", () => r()));
+    p.kill("SIGINT");
+    const timer = setTimeout(() => p.kill("SIGKILL"), 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  let server: ChildProcess | undefined;
+  let port = 0;
+  let log = "";
+  for (let attempt = 0; attempt < 3 && !server; attempt++) {
+    port = await freePort();
+    ({ proc: server, log } = await launch(port));
+    // Someone took the port between the probe and the bind: try another one.
+    if (!server && !log.includes("could not bind") && !log.includes("Address already in use")) break;
   }
-  if (!proc) {
+  if (!server) {
     cleanup();
     throw new Error(`[postgres] the server did not start within ${START_TIMEOUT_MS} ms:\n${log}`);
   }
-  const server = proc;
   // A test process that dies without stop() must not leave the server running.
-  const onExit = () => server.kill("SIGQUIT");
+  const onExit = () => server?.kill("SIGQUIT");
   process.once("exit", onExit);
 
   const url = (database = "postgres") =>
@@ -180,15 +194,16 @@ export async function startPostgres(): Promise<PgCluster> {
     async dropDatabase(name) {
       await admin((c) => c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`));
     },
+    async restart(downMs = 0) {
+      if (server) await halt(server);
+      await new Promise((r) => setTimeout(r, downMs));
+      const again = await launch(port);
+      if (!again.proc) throw new Error(`[postgres] the server did not start again:\n${again.log}`);
+      server = again.proc;
+    },
     async stop() {
       process.removeListener("exit", onExit);
-      if (server.exitCode === null && server.signalCode === null) {
-        const exited = new Promise<void>((r) => server.once("exit", () => r()));
-        server.kill("SIGINT"); // fast shutdown: roll back open transactions, then exit
-        const timer = setTimeout(() => server.kill("SIGKILL"), 5000);
-        await exited;
-        clearTimeout(timer);
-      }
+      if (server) await halt(server);
       cleanup();
     },
   };

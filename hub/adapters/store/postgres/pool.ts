@@ -69,6 +69,12 @@ export async function inTransaction<T>(
 ): Promise<T> {
   const c = await pool.connect();
   let broken: Error | undefined;
+  // A checked-out client has no pool listener: without one, a connection dropped mid-transaction (the
+  // server restarting) is thrown as an uncaught 'error' event. The queries in flight fail anyway.
+  const onError = (e: Error) => {
+    broken = e;
+  };
+  c.on("error", onError);
   try {
     await c.query(lock === undefined ? "BEGIN" : `BEGIN; SELECT pg_advisory_xact_lock(${lock})`);
     const out = await fn(c);
@@ -85,6 +91,7 @@ export async function inTransaction<T>(
     }
     throw e;
   } finally {
+    c.off("error", onError);
     c.release(broken);
   }
 }
