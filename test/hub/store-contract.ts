@@ -166,6 +166,36 @@ export function defineStoreContract(factory: StoreFactory): void {
       });
     });
 
+    it("compares query bounds as numbers: fractions, bounds beyond every stored value, infinities", async () => {
+      await seed();
+      await s.insertVisits([plan("A", 100, 200), plan("B", 200, 300)]);
+      const ids = async (q: Parameters<Store["listVisits"]>[0]) => (await s.listVisits(q)).map((p) => p.id);
+      expect(await ids({ to: 200.5 })).toEqual(["A", "B"]);
+      expect(await ids({ to: 199.5 })).toEqual(["A"]);
+      expect(await ids({ from: 200.5 })).toEqual(["B"]);
+      expect(await ids({ from: -1e20, to: 1e20 })).toEqual(["A", "B"]);
+      expect(await ids({ from: Number.NEGATIVE_INFINITY, to: Number.POSITIVE_INFINITY })).toEqual(["A", "B"]);
+      expect(await ids({ from: 1e20 })).toEqual([]);
+      await s.putSite(site("S1", { name: "later" }), { at: 1000 });
+      expect((await s.getSite("S1", 999.5))?.name).toBe(site("S1").name);
+      expect((await s.getSite("S1", 1000.5))?.name).toBe("later");
+      expect((await s.getSite("S1", Number.POSITIVE_INFINITY))?.name).toBe("later");
+      const seqs = (await s.commitEvents(
+        [badgeEvent("b", 1, "E1"), badgeEvent("b", 2, "E1")],
+        [],
+      )) as number[];
+      const first = seqs[0] as number;
+      expect(counters(await s.eventsAfter(first - 0.5, 10))).toEqual([1, 2]);
+      expect(counters(await s.eventsAfter(first + 0.5, 10))).toEqual([2]);
+      expect(counters(await s.eventsOfSubject("E1", Number.NEGATIVE_INFINITY, 1e20))).toEqual([1, 2]);
+      expect(counters(await s.eventsOfSubject("E1", T0 + 1000.5, Number.POSITIVE_INFINITY))).toEqual([2]);
+      expect(await s.lastTimeOfSubject("E1", first + 0.5)).toBe(T0 + 1000);
+      expect(counters(await s.eventsOfVisit("none", 1e20))).toEqual([]);
+      await s.putPresence([presence("p1", { departedAt: T0 + 5 }), presence("p2")]);
+      expect((await s.listPresence({ from: 1e20, to: 1e20 })).map((p) => p.id)).toEqual(["p2"]);
+      expect((await s.listPresence({ from: T0 + 4.5 })).map((p) => p.id).sort()).toEqual(["p1", "p2"]);
+    });
+
     describe("devices", () => {
       it("stores a device whole, 64-bit replay window included, and updates all but its creation time", async () => {
         await seed();

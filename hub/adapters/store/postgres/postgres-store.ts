@@ -112,6 +112,18 @@ const putVersioned = (table: string, versions: string, key: string) => `WITH cur
 const versionAt = (versions: string, key: string) => `SELECT doc FROM ${versions} WHERE ${key} = $1
   ORDER BY valid_from <= $2 DESC, CASE WHEN valid_from <= $2 THEN -valid_from ELSE valid_from END LIMIT 1`;
 
+/**
+ * A number a query compares a BIGINT column with, as the same comparison on SQLite's numbers would
+ * go: a fraction rounded the way that keeps the comparison (`col < 1.5` is `col < 2`), anything
+ * beyond every stored value (epoch ms, counters, seqs: all far below 2^53) held at ±2^53, NaN as
+ * NULL (no row compares true). Without it `from=1e20` in a query string would be an error here.
+ */
+function bound(x: number, round: "floor" | "ceil"): number | null {
+  if (Number.isNaN(x)) return null;
+  const r = round === "floor" ? Math.floor(x) : Math.ceil(x);
+  return Math.min(Math.max(r, -Number.MAX_SAFE_INTEGER), Number.MAX_SAFE_INTEGER);
+}
+
 const eventKey = (device: string, counter: number) => `${device}\n${counter}`;
 
 export class PostgresStore implements Store {
@@ -164,7 +176,11 @@ export class PostgresStore implements Store {
     const r =
       at === undefined
         ? await this.one<{ doc: Site }>("SELECT doc FROM sites WHERE id = $1", [id], "site")
-        : await this.one<{ doc: Site }>(versionAt("site_versions", "site_id"), [id, at], "site-at");
+        : await this.one<{ doc: Site }>(
+            versionAt("site_versions", "site_id"),
+            [id, bound(at, "floor")],
+            "site-at",
+          );
     return r?.doc;
   }
   async listSites(): Promise<Site[]> {
@@ -193,7 +209,7 @@ export class PostgresStore implements Store {
         ? await this.one<{ doc: Engineer }>("SELECT doc FROM engineers WHERE id = $1", [id], "engineer")
         : await this.one<{ doc: Engineer }>(
             versionAt("engineer_versions", "engineer_id"),
-            [id, at],
+            [id, bound(at, "floor")],
             "engineer-at",
           );
     return r?.doc;
@@ -235,15 +251,15 @@ export class PostgresStore implements Store {
   }
   async listVisits(q: VisitQuery): Promise<VisitPlan[]> {
     const where: string[] = [];
-    const args: Array<string | number> = [];
-    const add = (cond: string, v: string | number) => {
+    const args: Array<string | number | null> = [];
+    const add = (cond: string, v: string | number | null) => {
       args.push(v);
       where.push(cond.replace("?", `$${args.length}`));
     };
     if (q.siteId !== undefined) add("site_id = ?", q.siteId);
     if (q.engineerId !== undefined) add("engineer_id = ?", q.engineerId);
-    if (q.to !== undefined) add("window_from < ?", q.to);
-    if (q.from !== undefined) add("window_to >= ?", q.from);
+    if (q.to !== undefined) add("window_from < ?", bound(q.to, "ceil"));
+    if (q.from !== undefined) add("window_to >= ?", bound(q.from, "ceil"));
     const sql = `SELECT * FROM visits ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY window_from, id`;
     return (await this.rows<VisitRow>(sql, args)).map(toPlan);
   }
@@ -348,7 +364,7 @@ export class PostgresStore implements Store {
     return (
       await this.rows<EventRow>(
         `SELECT ${EVENT_COLUMNS} FROM events WHERE visit_id = $1 AND seq <= $2 ORDER BY seq`,
-        [visitId, maxSeq],
+        [visitId, bound(maxSeq, "floor")],
         "events-of-visit",
       )
     ).map(toEvent);
@@ -358,7 +374,7 @@ export class PostgresStore implements Store {
       await this.rows<EventRow>(
         `SELECT ${EVENT_COLUMNS} FROM events WHERE subject = $1 AND eff_time >= $2 AND seq <= $3
           ORDER BY eff_time, seq`,
-        [engineerId, fromTime, maxSeq],
+        [engineerId, bound(fromTime, "ceil"), bound(maxSeq, "floor")],
         "events-of-subject",
       )
     ).map(toEvent);
@@ -368,7 +384,7 @@ export class PostgresStore implements Store {
       await this.rows<EventRow>(
         `SELECT ${EVENT_COLUMNS} FROM events WHERE site_id = $1 AND subject IS NULL AND eff_time >= $2
           AND seq <= $3 ORDER BY eff_time, seq`,
-        [siteId, fromTime, maxSeq],
+        [siteId, bound(fromTime, "ceil"), bound(maxSeq, "floor")],
         "events-of-site",
       )
     ).map(toEvent);
@@ -376,7 +392,7 @@ export class PostgresStore implements Store {
   async lastTimeOfSubject(engineerId: string, maxSeq: number): Promise<number | null> {
     const r = await this.one<{ t: number }>(
       "SELECT eff_time AS t FROM events WHERE subject = $1 AND seq <= $2 ORDER BY eff_time DESC LIMIT 1",
-      [engineerId, maxSeq],
+      [engineerId, bound(maxSeq, "floor")],
       "last-time-of-subject",
     );
     return r?.t ?? null;
@@ -385,7 +401,7 @@ export class PostgresStore implements Store {
     return (
       await this.rows<EventRow>(
         `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`,
-        [afterSeq, limit],
+        [bound(afterSeq, "floor"), bound(limit, "floor")],
         "events-after",
       )
     ).map(toEvent);
@@ -509,17 +525,18 @@ export class PostgresStore implements Store {
   }
   async listPresence(q: PresenceQuery): Promise<StoredPresence[]> {
     const where: string[] = [];
-    const args: Array<string | number> = [];
-    const arg = (v: string | number) => {
+    const args: Array<string | number | null> = [];
+    const arg = (v: string | number | null) => {
       args.push(v);
       return `$${args.length}`;
     };
     if (q.siteId !== undefined) where.push(`site_id = ${arg(q.siteId)}`);
     if (q.badge !== undefined) where.push(`badge = ${arg(q.badge)}`);
-    if (q.to !== undefined) where.push(`arrived_at < ${arg(q.to)}`);
-    if (q.from !== undefined) where.push(`(departed_at IS NULL OR departed_at >= ${arg(q.from)})`);
+    if (q.to !== undefined) where.push(`arrived_at < ${arg(bound(q.to, "ceil"))}`);
+    if (q.from !== undefined)
+      where.push(`(departed_at IS NULL OR departed_at >= ${arg(bound(q.from, "ceil"))})`);
     if (q.open !== undefined) where.push(q.open ? "departed_at IS NULL" : "departed_at IS NOT NULL");
-    const limit = arg(Math.min(Math.max(q.limit ?? 500, 1), 5000));
+    const limit = arg(Math.floor(Math.min(Math.max(q.limit ?? 500, 1), 5000)));
     const sql = `SELECT * FROM presence ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
       ORDER BY arrived_at DESC LIMIT ${limit}`;
     return (await this.rows<PresenceRow>(sql, args)).map(toPresence);
