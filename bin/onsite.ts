@@ -49,6 +49,10 @@ program
   .option("--no-mqtt-plain", "with a certificate: no plain MQTT, only mqtts and wss (config mqtt.plain)")
   .option("--tls-cert <file>", "PEM certificate: HTTPS, wss and mqtts (env ONSITE_TLS_CERT; needs --tls-key)")
   .option("--tls-key <file>", "PEM private key of --tls-cert (env ONSITE_TLS_KEY)")
+  .option(
+    "--store <url>",
+    "PostgreSQL instead of SQLite, postgres://user@host:port/db (env ONSITE_STORE_URL; a password is better in PGPASSWORD)",
+  )
   .option("--no-demo", "do not load the demo site or run virtual devices (a real install)")
   .option("--demo-speed <n>", "demo script minutes per real minute, 1..60 (default 60)", int("--demo-speed"))
   .option("--emulate", "run the demo's first kiosk on an emulated Arduino Uno with the real StandardFirmata")
@@ -89,6 +93,7 @@ program
       logLevel: "log.level",
       ble: "ble.mode",
       bleSite: "ble.siteId",
+      store: "store.url",
     };
     for (const [flag, key] of Object.entries(map))
       if (o[flag] !== undefined) overrides[key] = o[flag] as string | number;

@@ -51,6 +51,30 @@ export interface Hub {
   stop(): Promise<void>;
 }
 
+/** SQLite in dataDir by default; PostgreSQL when `store.url` is set (its driver loaded only then). */
+async function openStore(config: HubConfig, log: Logger): Promise<Store> {
+  const url = config.store.url;
+  if (url === undefined)
+    return new SqliteStore({ path: join(config.dataDir, "onsite.db"), sync: config.store.sync });
+  const { PostgresStore } = await import("./adapters/store/postgres/postgres-store.js");
+  const store = await PostgresStore.open({
+    url,
+    onError: (e) => log.warn({ err: e }, "a pooled PostgreSQL connection failed; the pool opens a new one"),
+  });
+  log.info({ store: withoutPassword(url), schemaVersion: store.schemaVersion }, "store: PostgreSQL");
+  return store;
+}
+
+function withoutPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    u.password = "";
+    return u.toString();
+  } catch {
+    return "postgres://…";
+  }
+}
+
 export async function createHub(config: HubConfig, parts: HubParts = {}): Promise<Hub> {
   // Certificate files are read first: one that cannot be used stops the start before anything opens.
   const tls = loadTls(config);
@@ -61,8 +85,7 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
       level: config.log.level,
       ...(config.log.pretty === undefined ? {} : { pretty: config.log.pretty }),
     });
-  const store =
-    parts.store ?? new SqliteStore({ path: join(config.dataDir, "onsite.db"), sync: config.store.sync });
+  const store = parts.store ?? (await openStore(config, log));
   const vault = parts.vault ?? KeyVault.open(join(config.dataDir, "master.key"));
   const metrics = new Metrics();
   const bus = new Bus();

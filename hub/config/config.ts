@@ -103,6 +103,13 @@ export const ConfigSchema = Type.Object(
       {
         /** full: fsync each group commit (survives power loss); normal: survives a hub crash only. */
         sync: Type.Union([Type.Literal("full"), Type.Literal("normal")], { description: "full or normal" }),
+        /**
+         * PostgreSQL instead of the SQLite file in dataDir: postgres://user:password@host:port/database
+         * (docs/scale-out.md). Durability is then the server's (synchronous_commit); `sync` is SQLite's.
+         */
+        url: Type.Optional(
+          Type.String({ pattern: "^postgres(ql)?://", description: "a postgres:// or postgresql:// URL" }),
+        ),
       },
       { additionalProperties: false },
     ),
@@ -250,6 +257,7 @@ export const ENV_KEYS: Record<string, string> = {
   ONSITE_TLS_CERT: "tls.cert",
   ONSITE_TLS_KEY: "tls.key",
   ONSITE_STORE_SYNC: "store.sync",
+  ONSITE_STORE_URL: "store.url",
   ONSITE_DEMO: "demo.enabled",
   ONSITE_DEMO_SPEED: "demo.speed",
   ONSITE_LOG_LEVEL: "log.level",

@@ -14,6 +14,12 @@ export const REQUIRED: Array<{ what: string; check: string; pkg: string }> = [
   { what: "dbus-daemon", check: "command -v dbus-daemon", pkg: "dbus-daemon" },
   // A real SMTP server on loopback for the e-mail notifications (python3 -m aiosmtpd).
   { what: "aiosmtpd", check: "/usr/bin/python3 -c 'import aiosmtpd'", pkg: "python3-aiosmtpd" },
+  // The PostgreSQL store's suites start a throwaway cluster of their own (test/setup/postgres.ts).
+  {
+    what: "PostgreSQL server binaries (initdb)",
+    check: 'test -x "$ONSITE_PG_BINDIR/initdb" || ls /usr/lib/postgresql/*/bin/initdb >/dev/null',
+    pkg: "postgresql",
+  },
   // Chinese glyphs in the kiosk and dashboard screenshots.
   { what: "a CJK font", check: "fc-list :lang=zh | grep -q .", pkg: "fonts-wqy-zenhei" },
 ];

@@ -1,0 +1,34 @@
+/** The store contract on the SQLite store: a database file in a temp dir per test. */
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { SqliteStore } from "../../hub/adapters/store/sqlite/sqlite-store.js";
+import type { Store } from "../../hub/core/ports.js";
+import { tempDir } from "./helpers.js";
+import { defineStoreContract } from "./store-contract.js";
+
+defineStoreContract({
+  name: "SQLite",
+  async fresh() {
+    const dir = tempDir("onsite-store-");
+    const path = join(dir.path, "onsite.db");
+    const opened: Store[] = [];
+    const open = async () => {
+      const s = new SqliteStore({ path, sync: "normal" });
+      opened.push(s);
+      return s;
+    };
+    return {
+      store: await open(),
+      open,
+      async markNewerSchema() {
+        const db = new Database(path);
+        db.prepare("INSERT INTO schema_migrations VALUES (99, 'future', 0)").run();
+        db.close();
+      },
+      async dispose() {
+        for (const s of opened) await s.close();
+        dir.cleanup();
+      },
+    };
+  },
+});
