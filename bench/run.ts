@@ -8,6 +8,7 @@ import { benchPresence } from "./presence.js";
 import { benchProjection } from "./projection.js";
 import { benchProtocol } from "./protocol.js";
 import { benchStore } from "./store.js";
+import { benchWorkload } from "./workload.js";
 
 const suites: Record<string, () => unknown> = {
   protocol: benchProtocol,
@@ -16,6 +17,7 @@ const suites: Record<string, () => unknown> = {
   hub: benchHub,
   boundaries: benchBoundaries,
   store: benchStore,
+  workload: benchWorkload,
 };
 
 export async function runBench(wanted: string[]): Promise<void> {

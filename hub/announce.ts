@@ -8,6 +8,7 @@ import { topics } from "../protocol/index.js";
 import type { Bus } from "./bus.js";
 import type { Clock, Store } from "./core/ports.js";
 import { kioskPrompt } from "./core/service/kiosk-prompts.js";
+import { SiteBoard } from "./core/service/site-board.js";
 import type { VisitService, VisitUpdate } from "./core/service/visits.js";
 import { badgeSignalsFor } from "./core/visit/changes.js";
 import type { VisitSummary } from "./core/visit/types.js";
@@ -37,10 +38,11 @@ export function visitStatus(view: VisitSummary, now: number): VisitStatus {
   };
 }
 
-const DAY = 86_400_000;
-
 export class Announcer {
   private chain: Promise<void> = Promise.resolve();
+  private readonly board: SiteBoard;
+  private readonly dirtySites = new Set<string>();
+  private flushScheduled = false;
   /** The last kiosk prompt sent per visit: a prompt goes out when what it says changes. */
   private readonly lastPrompt = new Map<string, string>();
 
@@ -54,13 +56,46 @@ export class Announcer {
       sink: StatusSink;
     },
   ) {
-    deps.bus.on("visit.updated", (u) => this.enqueue(() => this.announce(u)));
-    deps.bus.on("alarm.acknowledged", ({ visitId }) =>
+    this.board = new SiteBoard({
+      store: deps.store,
+      clock: deps.clock,
+      summary: (id) => deps.visits.summary(id),
+    });
+    deps.bus.on("visit.updated", (u) => {
+      this.board.update(u.view);
+      this.enqueue(() => this.announce(u));
+    });
+    deps.bus.on("alarm.acknowledged", ({ visitId, alarmAt }) =>
       this.enqueue(async () => {
         const plan = await deps.store.getVisit(visitId);
-        if (plan) await this.publishSite(plan.siteId);
+        if (!plan) return;
+        this.board.acknowledged(plan.siteId, visitId, alarmAt);
+        this.siteChanged(plan.siteId);
       }),
     );
+  }
+
+  /** Site or engineer data changed: every site's status is read again when next asked for. */
+  contextChanged(): void {
+    this.board.reset();
+  }
+
+  /**
+   * A site's status is published once per turn of the event loop however many of its visits
+   * changed in it: under load one message carries many updates, and no update waits for more.
+   */
+  private siteChanged(siteId: string): void {
+    this.dirtySites.add(siteId);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      const sites = [...this.dirtySites];
+      this.dirtySites.clear();
+      this.enqueue(async () => {
+        for (const s of sites) await this.publishSite(s);
+      });
+    });
   }
 
   private enqueue(job: () => Promise<void>): void {
@@ -70,6 +105,10 @@ export class Announcer {
   }
 
   async idle(): Promise<void> {
+    do {
+      await this.chain;
+      if (this.flushScheduled) await new Promise((r) => setImmediate(r));
+    } while (this.flushScheduled || this.dirtySites.size > 0);
     await this.chain;
   }
 
@@ -81,7 +120,7 @@ export class Announcer {
       JSON.stringify(visitStatus(u.view, now)),
       true,
     );
-    await this.publishSite(u.plan.siteId);
+    this.siteChanged(u.plan.siteId);
     const prompt = kioskPrompt(u.view, u.engineer, now);
     // A kiosk that just acted (a tap, a button) gets an answer even if the text did not change.
     const promptKey = prompt
@@ -116,34 +155,9 @@ export class Announcer {
     }
   }
 
-  /** Today's (±1 day) visits of a site, summarised. */
+  /** Today's (±1 day) visits of a site, summarised (kept up to date, not rebuilt: SiteBoard). */
   async siteStatus(siteId: string): Promise<SiteStatus> {
-    const { store, clock, visits } = this.deps;
-    const now = clock.now();
-    const plans = await store.listVisits({ siteId, from: now - DAY, to: now + DAY });
-    const byState: Record<string, number> = {};
-    const activeAlarms: SiteStatus["activeAlarms"] = [];
-    let violations = 0;
-    for (const p of plans) {
-      const view = await visits.summary(p);
-      const state = view?.state ?? "scheduled";
-      byState[state] = (byState[state] ?? 0) + 1;
-      violations += view?.violations.length ?? 0;
-      if (view && view.alarms.length > 0) {
-        const acked = new Set((await store.alarmAcks(p.id)).map((a) => a.alarmAt));
-        for (const a of view.alarms) if (!acked.has(a.at)) activeAlarms.push({ visit: p.id, at: a.at });
-      }
-    }
-    return {
-      v: 1,
-      site: siteId,
-      condition: activeAlarms.length > 0 ? "incident" : "normal",
-      visits: plans.length,
-      byState,
-      violations,
-      activeAlarms,
-      updatedAt: now,
-    };
+    return this.board.status(siteId);
   }
 
   async publishSite(siteId: string): Promise<void> {

@@ -163,6 +163,7 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
       maxPayloadBytes: config.mqtt.maxPayloadBytes,
       ratePerSecond: config.mqtt.ratePerSecond,
       rateBurst: config.mqtt.rateBurst,
+      ...(config.mqtt.connectsPerAddress ? { connectsPerAddress: config.mqtt.connectsPerAddress } : {}),
     },
   );
   const announcer = new Announcer({

@@ -29,6 +29,20 @@ export const ConfigSchema = Type.Object(
         tlsPort: Type.Optional(Port),
         /** Plain MQTT on `port` (default true); with `tls` set, false leaves only mqtts and wss. */
         plain: Type.Optional(Type.Boolean({ description: "true or false" })),
+        /**
+         * Connection attempts one source address may make: a burst, then so many per second (default
+         * 200, then 20/s). Raise it when many devices share an address: behind NAT, or a proxy that
+         * does not pass the client's address on.
+         */
+        connectsPerAddress: Type.Optional(
+          Type.Object(
+            {
+              burst: Type.Integer({ minimum: 1, maximum: 1_000_000, description: "an integer ≥ 1" }),
+              perSecond: Type.Number({ exclusiveMinimum: 0, maximum: 100_000, description: "a number > 0" }),
+            },
+            { additionalProperties: false },
+          ),
+        ),
       },
       { additionalProperties: false },
     ),
