@@ -43,6 +43,13 @@ export class Announcer {
   private chain: Promise<void> = Promise.resolve();
   /** The last kiosk prompt sent per visit: a prompt goes out when what it says changes. */
   private readonly lastPrompt = new Map<string, string>();
+  /**
+   * Visit status topics retained on the broker, and when each is cleared: a day after the visit's window
+   * (the horizon of the site status). The broker keeps a retained message for as long as its topic
+   * is not cleared, so without this every visit ever announced would stay in its memory.
+   */
+  private readonly retained = new Map<string, number>();
+  private nextSweep = 0;
 
   constructor(
     private readonly deps: {
@@ -76,11 +83,11 @@ export class Announcer {
   private async announce(u: VisitUpdate): Promise<void> {
     const { sink, store, bus, clock } = this.deps;
     const now = clock.now();
-    sink.publish(
-      topics.visitStatus(u.plan.siteId, u.plan.id),
-      JSON.stringify(visitStatus(u.view, now)),
-      true,
-    );
+    const topic = topics.visitStatus(u.plan.siteId, u.plan.id);
+    sink.publish(topic, JSON.stringify(visitStatus(u.view, now)), true);
+    this.retained.delete(topic);
+    this.retained.set(topic, u.plan.window.to + DAY);
+    this.clearOld(now);
     await this.publishSite(u.plan.siteId);
     const prompt = kioskPrompt(u.view, u.engineer, now);
     // A kiosk that just acted (a tap, a button) gets an answer even if the text did not change.
@@ -113,6 +120,17 @@ export class Announcer {
           });
         }
       }
+    }
+  }
+
+  /** Clears (an empty retained message) the statuses of visits whose window ended a day ago; once a minute. */
+  private clearOld(now: number): void {
+    if (now < this.nextSweep) return;
+    this.nextSweep = now + 60_000;
+    for (const [topic, until] of this.retained) {
+      if (until > now) continue;
+      this.deps.sink.publish(topic, "", true);
+      this.retained.delete(topic);
     }
   }
 
