@@ -8,7 +8,7 @@ import { topics } from "../protocol/index.js";
 import type { Bus } from "./bus.js";
 import type { Clock, Store } from "./core/ports.js";
 import { kioskPrompt } from "./core/service/kiosk-prompts.js";
-import { SiteBoard } from "./core/service/site-board.js";
+import { SITE_HORIZON_MS, SiteBoard } from "./core/service/site-board.js";
 import type { VisitService, VisitUpdate } from "./core/service/visits.js";
 import { badgeSignalsFor } from "./core/visit/changes.js";
 import type { VisitSummary } from "./core/visit/types.js";
@@ -45,6 +45,13 @@ export class Announcer {
   private flushScheduled = false;
   /** The last kiosk prompt sent per visit: a prompt goes out when what it says changes. */
   private readonly lastPrompt = new Map<string, string>();
+  /**
+   * Visit status topics retained on the broker, and when each is cleared: a day after the visit's window
+   * (the horizon of the site status). The broker keeps a retained message for as long as its topic
+   * is not cleared, so without this every visit ever announced would stay in its memory.
+   */
+  private readonly retained = new Map<string, number>();
+  private nextSweep = 0;
 
   constructor(
     private readonly deps: {
@@ -115,11 +122,11 @@ export class Announcer {
   private async announce(u: VisitUpdate): Promise<void> {
     const { sink, store, bus, clock } = this.deps;
     const now = clock.now();
-    sink.publish(
-      topics.visitStatus(u.plan.siteId, u.plan.id),
-      JSON.stringify(visitStatus(u.view, now)),
-      true,
-    );
+    const topic = topics.visitStatus(u.plan.siteId, u.plan.id);
+    sink.publish(topic, JSON.stringify(visitStatus(u.view, now)), true);
+    this.retained.delete(topic);
+    this.retained.set(topic, u.plan.window.to + SITE_HORIZON_MS);
+    this.clearOld(now);
     this.siteChanged(u.plan.siteId);
     const prompt = kioskPrompt(u.view, u.engineer, now);
     // A kiosk that just acted (a tap, a button) gets an answer even if the text did not change.
@@ -152,6 +159,17 @@ export class Announcer {
           });
         }
       }
+    }
+  }
+
+  /** Clears (an empty retained message) the statuses of visits whose window ended a day ago; once a minute. */
+  private clearOld(now: number): void {
+    if (now < this.nextSweep) return;
+    this.nextSweep = now + 60_000;
+    for (const [topic, until] of this.retained) {
+      if (until > now) continue;
+      this.deps.sink.publish(topic, "", true);
+      this.retained.delete(topic);
     }
   }
 

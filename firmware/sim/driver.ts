@@ -2,6 +2,11 @@
  * Runs one scenario's devices: the badge program and the kiosk program on virtual boards, an RFID
  * reader on a mock serial port, the badge heard by a gateway over MQTT or by the hub's BLE central. Actions become what a
  * person does: presses on the board's pins, a tag on the reader, a report from the engineer's app.
+ *
+ * The devices boot once (`start`) and may play visit after visit (`begin`), as a site's kiosk and an
+ * engineer's badge do: johnny-five keeps every board and component ever made in registries of its
+ * own (one program per process is its model), so programs booted for every visit would never be
+ * freed in a long-running simulation.
  */
 import { join } from "node:path";
 import { SerialPortMock } from "serialport";
@@ -17,7 +22,6 @@ import type { SimRadio } from "./radios.js";
 import type { SimAction } from "./scenarios.js";
 
 export interface ScenarioDevices {
-  visitId: string;
   badge: { id: string; badgeNo: number; key: string; tag: string };
   kiosk: { id: string; password: string };
   ppe: PpeItem[];
@@ -34,6 +38,8 @@ async function until(check: () => boolean, ms: number, what: string): Promise<vo
 }
 
 let rfidPorts = 0;
+/** Mock port paths free again: serialport's mock binding keeps every port it was asked to create. */
+const freeRfidPorts: string[] = [];
 
 export class ScenarioDriver {
   private kioskBoard!: VirtualBoard;
@@ -41,6 +47,10 @@ export class ScenarioDriver {
   kiosk!: Kiosk;
   badge!: Badge;
   private rfid!: SerialPortMock;
+  private rfidPath: string | undefined;
+  /** The visit being played: the engineer's app reports on it. */
+  visitId = "";
+  private outOfRange = false;
 
   constructor(
     private readonly d: ScenarioDevices,
@@ -55,7 +65,8 @@ export class ScenarioDriver {
 
   async start(): Promise<void> {
     const { d, opts } = this;
-    const path = `/dev/onsite-sim-rfid-${rfidPorts++}`;
+    const path = freeRfidPorts.pop() ?? `/dev/onsite-sim-rfid-${rfidPorts++}`;
+    this.rfidPath = path;
     SerialPortMock.binding.createPort(path, { record: false });
     this.rfid = new SerialPortMock({ path, baudRate: KIOSK_PROFILE.rfid.baudRate });
     if (!this.rfid.isOpen) await new Promise<void>((r) => this.rfid.on("open", () => r()));
@@ -80,7 +91,25 @@ export class ScenarioDriver {
       ppe: d.ppe,
       battery: () => 88,
     });
+  }
+
+  /**
+   * The next visit begins: the badge's steps start again at arrival, the badge is back in range and
+   * nobody is pressing anything (a step that failed in the last visit may have left a button down).
+   */
+  begin(visitId: string): void {
+    this.visitId = visitId;
+    this.kioskBoard.input(KIOSK_PROFILE.buttons.confirm, false);
+    this.kioskBoard.input(KIOSK_PROFILE.buttons.decline, false);
+    this.kioskBoard.input(KIOSK_PROFILE.buttons.next, false);
+    this.badgeBoard.input(BADGE_PROFILE.button, false);
+    if (this.outOfRange) this.setInRange(true);
     this.badge.startVisit();
+  }
+
+  private setInRange(inRange: boolean): void {
+    this.outOfRange = !inRange;
+    this.opts.radio.setInRange(this.d.badge.badgeNo, inRange);
   }
 
   private async holdBadge(ms: number): Promise<void> {
@@ -122,10 +151,10 @@ export class ScenarioDriver {
         await this.holdBadge(BADGE_PROFILE.longPressMs + 300);
         return;
       case "out_of_range":
-        this.opts.radio.setInRange(this.d.badge.badgeNo, false);
+        this.setInRange(false);
         return;
       case "in_range":
-        this.opts.radio.setInRange(this.d.badge.badgeNo, true);
+        this.setInRange(true);
         await this.badge.drain();
         return;
       case "tap":
@@ -154,7 +183,7 @@ export class ScenarioDriver {
           await this.pressKiosk("confirm");
         }
       case "report":
-        await this.opts.api.call("POST", `/api/v1/visits/${this.d.visitId}/events`, {
+        await this.opts.api.call("POST", `/api/v1/visits/${this.visitId}/events`, {
           type: "completion_submitted",
           cause: "Worn pump seal",
           parts: [{ name: "Seal kit", partNo: "SK-40", quantity: 1 }],
@@ -168,7 +197,10 @@ export class ScenarioDriver {
   async stop(): Promise<void> {
     await this.kiosk?.stop();
     await this.badge?.stop();
-    if (this.rfid?.isOpen) this.rfid.close();
+    const rfid = this.rfid;
+    if (rfid?.isOpen) await new Promise<void>((resolve) => rfid.close(() => resolve()));
+    if (this.rfidPath !== undefined) freeRfidPorts.push(this.rfidPath);
+    this.rfidPath = undefined;
     await this.kioskBoard?.close();
     await this.badgeBoard?.close();
   }

@@ -7,11 +7,10 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { DateTime } from "luxon";
-import type { BoardKind } from "../../hardware/virtual/boards.js";
-import { GatewayRadio } from "../badge/radio.js";
 import { HubApi } from "./api.js";
-import { ScenarioDriver } from "./driver.js";
-import { bleSimRadio, gatewaySimRadio, type PeripheralSource, type SimRadio } from "./radios.js";
+import { SimDevices } from "./devices.js";
+import type { ScenarioDriver } from "./driver.js";
+import type { PeripheralSource } from "./radios.js";
 import { SCENARIOS, SITE_CLEANUP, SITE_PPE, type SimScenario } from "./scenarios.js";
 
 export interface SimOptions {
@@ -37,6 +36,11 @@ export interface SimOptions {
   signal?: AbortSignal;
   /** After the verdicts, close visits the engineer never left (the demo's rounds reuse engineers). */
   closeOpenVisits?: boolean;
+  /**
+   * The world's devices, already running (started for the same scenarios), kept across rounds by the
+   * caller; without them the round boots its own and stops them at its end.
+   */
+  devices?: SimDevices;
 }
 
 export interface SimResult {
@@ -232,25 +236,37 @@ async function readWorld(
   return ids.every((id) => live.has(id)) ? world : undefined;
 }
 
-const untilAborted = (signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal?.aborted) resolve();
-    signal?.addEventListener("abort", () => resolve(), { once: true });
+/**
+ * Waits for `p`, or until `signal` aborts. Leaves no listener on the signal behind: the demo's
+ * signal lives as long as the demo, round after round.
+ */
+async function unlessAborted(p: Promise<unknown>, signal?: AbortSignal): Promise<void> {
+  if (!signal) {
+    await p;
+    return;
+  }
+  let off = () => {};
+  const aborted = new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const on = () => resolve();
+    signal.addEventListener("abort", on, { once: true });
+    off = () => signal.removeEventListener("abort", on);
   });
+  try {
+    await Promise.race([p, aborted]);
+  } finally {
+    off();
+  }
+}
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(resolve, Math.max(0, ms));
-    signal?.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
-  });
+async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  let t: NodeJS.Timeout | undefined;
+  try {
+    await unlessAborted(new Promise((r) => (t = setTimeout(r, Math.max(0, ms)))), signal);
+  } finally {
+    clearTimeout(t);
+  }
+}
 
 export async function runSim(o: SimOptions): Promise<SimSummary> {
   const random = prng(o.seed);
@@ -288,7 +304,9 @@ export async function playRound(world: SimWorld, o: SimOptions, random = prng(o.
     const [from, to] = s.window(start + realMs(arrival?.at ?? 0), start);
     return { s, i, jitter, from: Math.round(from), to: Math.round(to) };
   });
-  const devices = [];
+  if (o.devices && o.devices.drivers.length !== scenarios.length)
+    throw new Error("the devices were started for other scenarios");
+  const visits: Array<{ visitId: string }> = [];
   for (const p of plans) {
     const slot = world.slots[p.i];
     if (!slot) throw new Error(`the world has no place for scenario ${p.s.name}`);
@@ -302,33 +320,22 @@ export async function playRound(world: SimWorld, o: SimOptions, random = prng(o.
         to: DateTime.fromMillis(p.to, { zone }).toISO(),
       },
     });
-    devices.push({ visitId, badge: slot.badge, kiosk: slot.kiosk, ppe: p.s.ppe ?? SITE_PPE });
+    visits.push({ visitId });
   }
-  let radio: SimRadio;
-  if (o.bluez) radio = bleSimRadio(o.bluez);
-  else {
-    const gw = new GatewayRadio({
-      url: o.mqttUrl,
-      gatewayId: world.gateway.id,
-      password: world.gateway.password,
-    });
-    await gw.start();
-    radio = gatewaySimRadio(gw);
-  }
-  const drivers = devices.map(
-    (d, i) =>
-      new ScenarioDriver(d, {
-        mqttUrl: o.mqttUrl,
-        radio,
-        api,
-        stateDir,
-        kioskBoard: (o.emulate && i === 0 ? "emulated" : "light") as BoardKind,
-      }),
-  );
+  const devices =
+    o.devices ??
+    (await SimDevices.start(world, scenarios, {
+      mqttUrl: o.mqttUrl,
+      api,
+      stateDir,
+      ...(o.emulate ? { emulate: true } : {}),
+      ...(o.bluez ? { bluez: o.bluez } : {}),
+    }));
+  const { drivers } = devices;
   const results: SimResult[] = [];
   try {
-    await Promise.all(drivers.map((d) => d.start()));
-    o.onStarted?.(devices.map((d) => d.visitId));
+    for (const [i, d] of visits.entries()) (drivers[i] as ScenarioDriver).begin(d.visitId);
+    o.onStarted?.(visits.map((d) => d.visitId));
     const t0 = Date.now();
     const errors = new Map<number, string>();
     const played = Promise.all(
@@ -347,12 +354,12 @@ export async function playRound(world: SimWorld, o: SimOptions, random = prng(o.
         }
       }),
     );
-    await Promise.race([played, untilAborted(o.signal)]);
+    await unlessAborted(played, o.signal);
     // Let the last frames and events land, and time-driven rules (no-show) be judged.
     await sleep(1500, o.signal);
     if (aborted()) return { seed: o.seed, runId, results, ok: false, aborted: true };
     for (const [i, p] of plans.entries()) {
-      const d = devices[i];
+      const d = visits[i];
       if (!d) continue;
       const view = await api.call<{
         violations: Array<{ kind: string }>;
@@ -387,8 +394,7 @@ export async function playRound(world: SimWorld, o: SimOptions, random = prng(o.
       }
     }
   } finally {
-    await Promise.all(drivers.map((d) => d.stop()));
-    await radio.stop();
+    if (devices !== o.devices) await devices.stop();
   }
   const ok = results.every((r) => r.ok);
   log("");

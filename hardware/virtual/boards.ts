@@ -70,6 +70,7 @@ export function createVirtualBoard(kind: BoardKind): VirtualBoard {
     close: async () => {
       await new Promise<void>((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve()));
       uno.stop();
+      binding.unregister(path);
     },
   };
 }

@@ -111,6 +111,10 @@ export class UnoBinding {
     this.boards.set(path, uno);
   }
 
+  unregister(path: string): void {
+    this.boards.delete(path);
+  }
+
   async list(): Promise<PortInfo[]> {
     return [...this.boards.keys()].map((path) => ({
       path,

@@ -37,6 +37,24 @@ export function allowNumericDictKeys(): void {
   };
 }
 
+/**
+ * Emits PropertiesChanged for an exported interface. Once the bus connection is gone (the D-Bus
+ * daemon stopped under the process) there is no one to tell: dbus-next throws "stream is closed"
+ * from wherever the change happened — a timer, a radio callback — which would end the process.
+ * That one error is dropped here; the owner learns of the lost bus from the connection's own events.
+ */
+export function emitChanged(
+  iface: InstanceType<typeof Interface>,
+  changed: Record<string, unknown>,
+  invalidated: string[] = [],
+): void {
+  try {
+    Interface.emitPropertiesChanged(iface, changed, invalidated);
+  } catch (e) {
+    if (!(e instanceof Error && e.message.includes("stream is closed"))) throw e;
+  }
+}
+
 export const bluezError = (name: string, text: string): InstanceType<typeof DBusError> =>
   new DBusError(`org.bluez.Error.${name}`, text);
 

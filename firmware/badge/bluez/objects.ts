@@ -6,7 +6,7 @@
  */
 import type { Variant as VariantT } from "dbus-next";
 import type { WriteOutcome } from "../ble-radio.js";
-import { bluezError, Interface, Variant } from "./dbus.js";
+import { bluezError, emitChanged, Interface, Variant } from "./dbus.js";
 
 export class Advertisement extends Interface {
   private data: Uint8Array | undefined;
@@ -40,7 +40,7 @@ export class Advertisement extends Interface {
   /** New manufacturer data: bluetoothd re-reads it from this PropertiesChanged. */
   setData(data: Uint8Array): void {
     this.data = data;
-    Interface.emitPropertiesChanged(this, { ManufacturerData: this.ManufacturerData }, []);
+    emitChanged(this, { ManufacturerData: this.ManufacturerData }, []);
   }
 }
 Advertisement.configureMembers({
@@ -130,13 +130,13 @@ export class GattCharacteristic extends Interface {
     if (!this.flags.includes("notify")) throw bluezError("NotSupported", "Operation is not supported");
     if (this.notifying) return;
     this.notifying = true;
-    Interface.emitPropertiesChanged(this, { Notifying: true }, []);
+    emitChanged(this, { Notifying: true }, []);
     this.handlers.subscribed?.(true);
   }
   StopNotify(): void {
     if (!this.notifying) return;
     this.notifying = false;
-    Interface.emitPropertiesChanged(this, { Notifying: false }, []);
+    emitChanged(this, { Notifying: false }, []);
     this.handlers.subscribed?.(false);
   }
   /** bluetoothd went away: nobody is subscribed any more (it cannot call StopNotify). */
@@ -147,7 +147,7 @@ export class GattCharacteristic extends Interface {
   notify(value: Uint8Array): boolean {
     if (!this.notifying) return false;
     this.value = Buffer.from(value);
-    Interface.emitPropertiesChanged(this, { Value: this.value }, []);
+    emitChanged(this, { Value: this.value }, []);
     return true;
   }
 }

@@ -5,7 +5,7 @@
  * gatt-server.ts). A central linked to it appears on this host as a Device1 too, as BlueZ shows a
  * connected remote central.
  */
-import { bluezError, Interface } from "../../../firmware/badge/bluez/dbus.js";
+import { bluezError, emitChanged, Interface } from "../../../firmware/badge/bluez/dbus.js";
 import { AdvertisingManager } from "./advertising.js";
 import type { Advert, Air, AirRadio, Link } from "./air.js";
 import { DeviceObject, type RemoteGatt } from "./device.js";
@@ -191,12 +191,12 @@ export class VirtualAdapter implements AirRadio {
         changed.Discovering = false;
       }
     }
-    Interface.emitPropertiesChanged(this.iface, changed, []);
+    emitChanged(this.iface, changed, []);
   }
 
   setDiscovering(on: boolean): void {
     this.discovering = on;
-    Interface.emitPropertiesChanged(this.iface, { Discovering: on }, []);
+    emitChanged(this.iface, { Discovering: on }, []);
   }
 
   setInRange(inRange: boolean): void {

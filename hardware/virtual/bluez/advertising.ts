@@ -10,7 +10,14 @@
  * Powering the adapter off stops the advertising on the air but keeps the registration.
  */
 import type { Variant as VariantT } from "dbus-next";
-import { bluezError, callMethod, Interface, Message, Variant } from "../../../firmware/badge/bluez/dbus.js";
+import {
+  bluezError,
+  callMethod,
+  emitChanged,
+  Interface,
+  Message,
+  Variant,
+} from "../../../firmware/badge/bluez/dbus.js";
 import type { Advert } from "./air.js";
 import type { Host } from "./host.js";
 
@@ -283,7 +290,7 @@ export class AdvertisingManager {
   }
 
   private instancesChanged(): void {
-    Interface.emitPropertiesChanged(
+    emitChanged(
       this.iface,
       { ActiveInstances: this.active.length, SupportedInstances: this.maxInstances - this.active.length },
       [],

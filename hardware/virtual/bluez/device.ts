@@ -6,7 +6,7 @@
  * the remote application; a notification from it is a PropertiesChanged of Value here.
  */
 import type { Variant as VariantT } from "dbus-next";
-import { bluezError, Interface, Variant } from "../../../firmware/badge/bluez/dbus.js";
+import { bluezError, emitChanged, Interface, Variant } from "../../../firmware/badge/bluez/dbus.js";
 import type { VirtualAdapter } from "./adapter.js";
 import type { Advert, AirRadio, Link } from "./air.js";
 import { AttError, clientError } from "./att.js";
@@ -201,19 +201,19 @@ class ChrcIface extends Interface {
     if (this.notifying) return;
     link.remoteGatt.subscribe(link, this.chrc);
     this.notifying = true;
-    Interface.emitPropertiesChanged(this, { Notifying: true }, []);
+    emitChanged(this, { Notifying: true }, []);
   }
   StopNotify(): void {
     if (!this.notifying) throw bluezError("Failed", "No notify session started");
     const link = this.d.link;
     if (link) link.remoteGatt.unsubscribe(link, this.chrc);
     this.notifying = false;
-    Interface.emitPropertiesChanged(this, { Notifying: false }, []);
+    emitChanged(this, { Notifying: false }, []);
   }
   notified(value: Uint8Array): void {
     if (!this.notifying) return;
     this.value = Buffer.from(value);
-    Interface.emitPropertiesChanged(this, { Value: this.value }, []);
+    emitChanged(this, { Value: this.value }, []);
   }
 }
 ChrcIface.configureMembers({
@@ -278,7 +278,7 @@ export class DeviceObject {
       changed.Name = this.name;
       changed.Alias = this.name;
     }
-    Interface.emitPropertiesChanged(this.iface, changed, []);
+    emitChanged(this.iface, changed, []);
   }
 
   requireLink(): Link {
@@ -304,12 +304,12 @@ export class DeviceObject {
       throw bluezError("Failed", "le-connection-abort-by-local");
     }
     this.link = air.connect(this, this.remote);
-    Interface.emitPropertiesChanged(this.iface, { Connected: true }, []);
+    emitChanged(this.iface, { Connected: true }, []);
     await sleep(20);
     if (!this.link) throw bluezError("Failed", "le-connection-abort-by-local");
     this.exportGatt(this.link);
     this.servicesResolved = true;
-    Interface.emitPropertiesChanged(this.iface, { ServicesResolved: true, UUIDs: this.iface.UUIDs }, []);
+    emitChanged(this.iface, { ServicesResolved: true, UUIDs: this.iface.UUIDs }, []);
   }
 
   disconnect(): void {
@@ -322,10 +322,10 @@ export class DeviceObject {
     this.link = undefined;
     if (this.servicesResolved) {
       this.servicesResolved = false;
-      Interface.emitPropertiesChanged(this.iface, { ServicesResolved: false }, []);
+      emitChanged(this.iface, { ServicesResolved: false }, []);
     }
     this.unexportGatt();
-    Interface.emitPropertiesChanged(this.iface, { Connected: false }, []);
+    emitChanged(this.iface, { Connected: false }, []);
   }
 
   /** A notification from the remote for the characteristic declared at `handle`. */

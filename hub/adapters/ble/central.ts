@@ -115,6 +115,8 @@ interface Watch {
 /** The I/O side of one badge's link: node-ble's objects and the queue of its GATT operations. */
 interface Conn {
   ble: Device | undefined;
+  /** Every node-ble object of the link (device, GATT server, services, characteristics), to release. */
+  held: object[];
   ack: GattCharacteristic | undefined;
   signal: GattCharacteristic | undefined;
   time: GattCharacteristic | undefined;
@@ -135,6 +137,23 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/**
+ * Lets go of node-ble objects. Each one that has been used subscribes to its D-Bus object's
+ * PropertiesChanged (node-ble's `usePropsEvents`: the device and every characteristic), and that
+ * subscription is a listener on the bus connection, which outlives the object: without this, every
+ * link left its device, characteristics and their introspection data on the connection for good.
+ */
+function release(objects: readonly object[]): void {
+  for (const o of objects) (o as { helper?: { removeListeners?(): void } }).helper?.removeListeners?.();
+}
+
+/** Disconnects a device (best effort), then releases it: Disconnect itself subscribes again. */
+function disconnect(device: Device | undefined, ms?: number): Promise<void> {
+  if (!device) return Promise.resolve();
+  const call = ms === undefined ? device.disconnect() : withTimeout(device.disconnect(), ms, "disconnect");
+  return call.catch(() => {}).finally(() => release([device]));
+}
 
 interface PropsProxy {
   on(ev: "PropertiesChanged", fn: (iface: string, changed: Record<string, { value: unknown }>) => void): void;
@@ -179,6 +198,7 @@ export class BleCentral {
     if (!c) {
       c = {
         ble: undefined,
+        held: [],
         ack: undefined,
         signal: undefined,
         time: undefined,
@@ -478,7 +498,7 @@ export class BleCentral {
     this.deps.log.debug({ badge: link.device }, "releasing an idle GATT link for a waiting badge");
     const ble = this.conn(link.device).ble;
     this.afterDown(link, "released for a waiting badge");
-    void ble?.disconnect().catch(() => {});
+    void disconnect(ble);
   }
 
   private async connect(link: LinkState, w: Watch): Promise<void> {
@@ -486,6 +506,7 @@ export class BleCentral {
     const conn = this.conn(link.device);
     const started = this.deps.clock.now();
     let device: Device | undefined;
+    const objects: object[] = [];
     try {
       const entry = this.adapters.get(link.adapter);
       if (!entry) throw new Error(`adapter ${link.adapter} gone`);
@@ -493,6 +514,13 @@ export class BleCentral {
       const d = device;
       await withTimeout(d.connect(), c.timeoutMs, "connect");
       const gatt = await withTimeout(d.gatt(), c.opTimeoutMs, "resolve services");
+      // node-ble has made (and subscribed) every service and characteristic the device has.
+      objects.push(gatt);
+      for (const uuid of await gatt.services()) {
+        const s = await gatt.getPrimaryService(uuid);
+        objects.push(s);
+        for (const cu of await s.characteristics()) objects.push(await s.getCharacteristic(cu));
+      }
       const svc = await gatt.getPrimaryService(BADGE_SERVICE_UUID);
       const events = await svc.getCharacteristic(EVENT_CHAR_UUID);
       conn.ack = await svc.getCharacteristic(ACK_CHAR_UUID);
@@ -504,6 +532,7 @@ export class BleCentral {
       await withTimeout(events.startNotifications(), c.opTimeoutMs, "subscribe");
       d.on("disconnect", () => this.linkDown(link, "disconnected"));
       conn.ble = d;
+      conn.held = objects;
       this.policy.up(link);
       this.deps.metrics.inc("onsite_ble_links_total", "GATT links established");
       this.deps.log.info({ badge: link.device, address: link.address }, "badge linked over GATT");
@@ -529,7 +558,8 @@ export class BleCentral {
           "badge does not answer GATT: dropped until it leaves and returns",
         );
       }
-      void device?.disconnect().catch(() => {});
+      release(objects);
+      void disconnect(device);
     }
   }
 
@@ -554,6 +584,8 @@ export class BleCentral {
   /** The link is down in the policy: let go of its node-ble objects. */
   private afterDown(link: LinkState, why: string): void {
     const conn = this.conn(link.device);
+    release([...conn.held, ...(conn.ble ? [conn.ble] : [])]);
+    conn.held = [];
     conn.ble = undefined;
     conn.ack = undefined;
     conn.signal = undefined;
@@ -596,9 +628,7 @@ export class BleCentral {
       return true;
     } catch (e) {
       this.deps.log.warn({ badge: link.device, err: errText(e) }, `writing ${msg.type} failed`);
-      void this.conn(link.device)
-        .ble?.disconnect()
-        .catch(() => {});
+      void disconnect(this.conn(link.device).ble);
       this.linkDown(link, `write ${msg.type} failed`);
       return false;
     }
@@ -672,9 +702,7 @@ export class BleCentral {
     await Promise.all(
       this.policy.all().map((l) => {
         const ble = this.conns.get(l.device)?.ble;
-        return l.state === "up" && ble
-          ? withTimeout(ble.disconnect(), 2000, "disconnect").catch(() => {})
-          : undefined;
+        return l.state === "up" && ble ? disconnect(ble, 2000) : undefined;
       }),
     );
     for (const c of this.conns.values()) await c.queue.catch(() => {});

@@ -439,7 +439,14 @@ export class MqttBroker {
   /** Publishes from the hub itself (status, commands); QoS 1. */
   publish(topic: string, payload: string, retain: boolean): void {
     this.aedes.publish(
-      { cmd: "publish", topic, payload: Buffer.from(payload), qos: 1, retain, dup: false },
+      {
+        cmd: "publish",
+        topic,
+        payload: retain ? ownBytes(payload) : Buffer.from(payload),
+        qos: 1,
+        retain,
+        dup: false,
+      },
       (err) => {
         if (err) this.deps.log.error({ err, topic }, "mqtt publish failed");
       },
@@ -455,6 +462,17 @@ export class MqttBroker {
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
     await serversClosed;
   }
+}
+
+/**
+ * The bytes of a payload in memory of their own. A short Buffer.from() is a slice of a shared 8 KiB
+ * pool slab, and a retained payload (kept by aedes for as long as its topic) keeps that whole slab
+ * alive: one slab per visit's retained status, in the demo.
+ */
+function ownBytes(payload: string): Buffer {
+  const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(payload));
+  bytes.write(payload);
+  return bytes;
 }
 
 function counterOf(payload: Uint8Array | string): number {

@@ -99,7 +99,9 @@ export class VisitService {
 
   constructor(private readonly deps: VisitServiceDeps) {
     this.maxPerVisit = deps.maxEventsPerVisit ?? 10_000;
-    this.maxLive = deps.maxLiveRecords ?? 200_000;
+    // About 1.2 KB a record: some 60 MB at most. The least recently touched visits go first, which
+    // are the finished ones; a late event for one reads it back from the store.
+    this.maxLive = deps.maxLiveRecords ?? 50_000;
   }
 
   async context(plan: VisitPlan): Promise<VisitContext | undefined> {
