@@ -7,6 +7,7 @@ import { type Radio, startRadio } from "./adapters/ble/radio.js";
 import { createHttpServer, type HttpServer } from "./adapters/http/server.js";
 import { MqttBroker } from "./adapters/mqtt/broker.js";
 import { SqliteStore } from "./adapters/store/sqlite/sqlite-store.js";
+import { ThreadedSqliteStore } from "./adapters/store/sqlite/threaded.js";
 import { Provisioning } from "./admin/provisioning.js";
 import { Announcer } from "./announce.js";
 import { Bus } from "./bus.js";
@@ -52,10 +53,28 @@ export interface Hub {
 }
 
 /** SQLite in dataDir by default; PostgreSQL when `store.url` is set (its driver loaded only then). */
-async function openStore(config: HubConfig, log: Logger): Promise<Store> {
+async function openStore(config: HubConfig, log: Logger, metrics: Metrics): Promise<Store> {
   const url = config.store.url;
-  if (url === undefined)
-    return new SqliteStore({ path: join(config.dataDir, "onsite.db"), sync: config.store.sync });
+  const path = join(config.dataDir, "onsite.db");
+  if (url === undefined && config.store.writer === "inline")
+    return new SqliteStore({ path, sync: config.store.sync });
+  if (url === undefined) {
+    return ThreadedSqliteStore.open({
+      path,
+      sync: config.store.sync,
+      onCheckpoint: (r) => {
+        metrics.observe(
+          "onsite_wal_checkpoint_seconds",
+          "WAL checkpoints (writer thread)",
+          r.ms / 1000,
+          [0.001, 0.005, 0.02, 0.1, 0.5],
+        );
+        metrics.set("onsite_wal_frames", "WAL frames at the last checkpoint", r.walFrames);
+      },
+      onWriterError: (e) =>
+        log.error({ err: e }, "the SQLite writer thread stopped; the next write starts it again"),
+    });
+  }
   const { PostgresStore } = await import("./adapters/store/postgres/postgres-store.js");
   const store = await PostgresStore.open({
     url,
@@ -85,9 +104,9 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
       level: config.log.level,
       ...(config.log.pretty === undefined ? {} : { pretty: config.log.pretty }),
     });
-  const store = parts.store ?? (await openStore(config, log));
-  const vault = parts.vault ?? KeyVault.open(join(config.dataDir, "master.key"));
   const metrics = new Metrics();
+  const store = parts.store ?? (await openStore(config, log, metrics));
+  const vault = parts.vault ?? KeyVault.open(join(config.dataDir, "master.key"));
   const bus = new Bus();
   bus.onError = (e, name) => log.error({ err: e, event: name }, "bus handler failed");
   const n = config.notify ?? {};
@@ -196,6 +215,11 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
 
   connected = (id) => broker.isConnected(id);
   metrics.onCollect(() => {
+    metrics.set(
+      "onsite_projection_backlog",
+      "Visit events committed and not yet projected (bulk ingest is held above 2000)",
+      visits.backlog,
+    );
     for (const [kind, n] of Object.entries(notifier.openAlarms()))
       metrics.set("onsite_open_alarms", "Alarms not yet acknowledged, by kind (page on sos > 0)", n, {
         kind,

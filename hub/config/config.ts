@@ -124,6 +124,13 @@ export const ConfigSchema = Type.Object(
         url: Type.Optional(
           Type.String({ pattern: "^postgres(ql)?://", description: "a postgres:// or postgresql:// URL" }),
         ),
+        /**
+         * SQLite only. thread (default): writes, their fsyncs and WAL checkpoints run on a writer
+         * thread, off the event loop. inline: on the event loop (one thread; the hub before 0.2).
+         */
+        writer: Type.Optional(
+          Type.Union([Type.Literal("thread"), Type.Literal("inline")], { description: "thread or inline" }),
+        ),
       },
       { additionalProperties: false },
     ),
@@ -272,6 +279,7 @@ export const ENV_KEYS: Record<string, string> = {
   ONSITE_TLS_KEY: "tls.key",
   ONSITE_STORE_SYNC: "store.sync",
   ONSITE_STORE_URL: "store.url",
+  ONSITE_STORE_WRITER: "store.writer",
   ONSITE_DEMO: "demo.enabled",
   ONSITE_DEMO_SPEED: "demo.speed",
   ONSITE_LOG_LEVEL: "log.level",

@@ -72,6 +72,12 @@ interface Pending {
 
 /** A heartbeat or presence frame received within this long of its own time counts as live. */
 const LIVE_MS = 5_000;
+/** A live device is sent the hub's time when its clock is off by more than this… */
+const TIME_SYNC_OFF_MS = 250;
+/** …or when it was last sent it this long ago. */
+const TIME_SYNC_EVERY_MS = 3_600_000;
+/** Events that never wait for the projection to catch up: the live path. */
+const LIVE_PATH = new Set<DeviceEvent["type"]>(["sos"]);
 
 export class Ingest {
   private readonly devices = new Map<string, DeviceRecord>();
@@ -81,6 +87,8 @@ export class Ingest {
   private readonly inflight = new Map<string, Promise<IngestOutcome>>();
   /** The next counter of each operator id (staff events recorded through the API). */
   private readonly operatorCounters = new Map<string, number>();
+  /** When each device was last sent the hub's time. */
+  private readonly syncedAt = new Map<string, number>();
 
   constructor(private readonly deps: IngestDeps) {
     this.committer = new GroupCommitter((items) => this.commitBatch(items));
@@ -98,6 +106,7 @@ export class Ingest {
   /** Forget cached state of a device (after provisioning or revoking it). */
   forget(id: string): void {
     this.devices.delete(id);
+    this.syncedAt.delete(id);
     for (const [no, v] of this.badgeKeys) if (v.device === id) this.badgeKeys.delete(no);
   }
 
@@ -388,7 +397,21 @@ export class Ingest {
       });
     const { subject, visitId } = about;
     if (event.type !== "heartbeat") {
-      const full = this.deps.visits.admit(subject, visitId ?? undefined);
+      const { visits } = this.deps;
+      // Back-pressure: while the projection is behind, bulk visit events wait here, before their
+      // commit (their PUBACK with them); an SOS goes straight through.
+      if (visits.saturated && !LIVE_PATH.has(event.type)) {
+        const held = this.deps.clock.now();
+        metrics.inc("onsite_ingest_held_total", "Events held until the projection caught up", { boundary });
+        await visits.room();
+        metrics.observe(
+          "onsite_ingest_held_seconds",
+          "How long an event was held for the projection",
+          (this.deps.clock.now() - held) / 1000,
+          [0.01, 0.05, 0.2, 1, 5],
+        );
+      }
+      const full = visits.admit(subject, visitId ?? undefined);
       if (full !== undefined)
         return this.reject({ boundary, code: "visit_full", message: full, device: device.id });
     }
@@ -403,7 +426,15 @@ export class Ingest {
     const seq = await this.commit({ event: stored, device, counter: event.counter });
     if (seq === null) return this.duplicate(boundary);
     metrics.inc("onsite_events_accepted_total", "Events durably stored", { type: event.type });
-    if (live) {
+    // A device whose clock is right is not told so on every heartbeat: when it is off, or hourly.
+    const synced = this.syncedAt.get(device.id);
+    if (
+      live &&
+      (Math.abs(device.clockOffsetMs) > TIME_SYNC_OFF_MS ||
+        synced === undefined ||
+        hubTime - synced >= TIME_SYNC_EVERY_MS)
+    ) {
+      this.syncedAt.set(device.id, hubTime);
       this.deps.bus.emit("device.command", {
         device: device.id,
         command: { v: 1, type: "time_sync", time: hubTime, deviceTime: event.time, hubTime },

@@ -45,6 +45,11 @@ export interface VisitServiceDeps {
   maxEventsPerVisit?: number;
   /** Events held in memory across visits; beyond it the least recently used visits are dropped. */
   maxLiveRecords?: number;
+  /**
+   * Back-pressure: with more visit events than `high` waiting to be projected, `room()` holds its
+   * callers (ingest, before it commits) until the backlog is down to `low`.
+   */
+  backlog?: { high: number; low: number };
   /** Receives every batch of updates, in order (the hub puts them on its bus). */
   onUpdates?: (updates: VisitUpdate[]) => void;
   /** The notifications a batch of updates calls for: stored in the same transaction as the views. */
@@ -60,6 +65,17 @@ type Job =
 
 const DAY = 86_400_000;
 const RECOVER_CHUNK = 5000;
+/**
+ * Events projected in one step at most: a step runs without yielding (its reads are synchronous
+ * underneath), so a bounded step keeps sockets served between steps. A backlog of more is several
+ * steps, each written in one transaction.
+ */
+const MAX_STEP_EVENTS = 256;
+/** The pump lets I/O in after this much work, between steps. */
+const SLICE_MS = 4;
+/** Default back-pressure marks: visit events (not heartbeats) waiting to be projected. */
+const BACKLOG_HIGH = 2000;
+const BACKLOG_LOW = 1000;
 
 /** What one projection step changed, written together. */
 class Step {
@@ -91,6 +107,11 @@ export class VisitService {
   private readonly deadlines = new DeadlineQueue();
   private queue: Job[] = [];
   private pumping: Promise<void> | null = null;
+  /** Visit events (heartbeats not counted) in the queue. */
+  private waiting = 0;
+  private readonly marks: { high: number; low: number };
+  /** Callers of `room()` held until the backlog is down to the low mark. */
+  private held: Array<() => void> = [];
   private stopped = false;
   /** Every event with seq ≤ horizon is projected. */
   private horizon = 0;
@@ -99,6 +120,7 @@ export class VisitService {
 
   constructor(private readonly deps: VisitServiceDeps) {
     this.maxPerVisit = deps.maxEventsPerVisit ?? 10_000;
+    this.marks = deps.backlog ?? { high: BACKLOG_HIGH, low: BACKLOG_LOW };
     // About 1.2 KB a record: some 60 MB at most. The least recently touched visits go first, which
     // are the finished ones; a late event for one reads it back from the store.
     this.maxLive = deps.maxLiveRecords ?? 50_000;
@@ -149,6 +171,8 @@ export class VisitService {
   async stop(): Promise<void> {
     this.stopped = true;
     this.queue = [];
+    this.waiting = 0;
+    this.release();
     await this.idle();
   }
 
@@ -157,11 +181,32 @@ export class VisitService {
     while (this.pumping) await this.pumping;
   }
 
-  /** Events waiting to be projected (back-pressure reads this). */
+  /** Visit events (heartbeats not counted) waiting to be projected. */
   get backlog(): number {
-    let n = 0;
-    for (const j of this.queue) if (j.kind === "events") n += j.events.length;
-    return n;
+    return this.waiting;
+  }
+
+  /** The backlog is above the high mark: new bulk work should wait for `room()`. */
+  get saturated(): boolean {
+    return this.waiting > this.marks.high;
+  }
+
+  /** Resolves at once below the high mark; else once the backlog is down to the low mark. */
+  room(): Promise<void> {
+    if (!this.saturated) return Promise.resolve();
+    return new Promise((resolve) => this.held.push(resolve));
+  }
+
+  private projected(events: readonly StoredEvent[]): void {
+    for (const e of events) if (e.event.type !== "heartbeat") this.waiting--;
+    this.release();
+  }
+
+  private release(): void {
+    if (this.held.length === 0 || this.waiting > this.marks.low) return;
+    const held = this.held;
+    this.held = [];
+    for (const r of held) r();
   }
 
   /**
@@ -178,18 +223,33 @@ export class VisitService {
 
   private enqueue(job: Job): void {
     if (this.stopped) return;
-    const last = this.queue[this.queue.length - 1];
-    if (job.kind === "events" && last?.kind === "events") last.events.push(...job.events);
-    else this.queue.push(job);
+    if (job.kind === "events") {
+      for (const e of job.events) if (e.event.type !== "heartbeat") this.waiting++;
+      const last = this.queue[this.queue.length - 1];
+      // Consecutive commits go into one step, up to a step's worth of events.
+      if (last?.kind === "events" && last.events.length + job.events.length <= MAX_STEP_EVENTS) {
+        last.events.push(...job.events);
+      } else {
+        for (let i = 0; i < job.events.length; i += MAX_STEP_EVENTS)
+          this.queue.push({ kind: "events", events: job.events.slice(i, i + MAX_STEP_EVENTS) });
+      }
+    } else this.queue.push(job);
     this.pump();
   }
 
   private pump(): void {
     if (this.pumping) return;
     this.pumping = (async () => {
+      let slice = performance.now();
       for (let job = this.queue.shift(); job && !this.stopped; job = this.queue.shift()) {
+        if (performance.now() - slice > SLICE_MS) {
+          // Let the sockets in: PUBACKs, stream messages and new events wait for nothing longer than a step.
+          await new Promise((r) => setImmediate(r));
+          slice = performance.now();
+        }
         try {
           const updates = await this.run(job);
+          if (job.kind === "events") this.projected(job.events);
           if (updates.length > 0) this.deps.onUpdates?.(updates);
         } catch (e) {
           // Memory may be ahead of the store now: drop it and project again from the watermark.
@@ -198,6 +258,8 @@ export class VisitService {
           this.live.clear();
           this.frontier.clear();
           this.queue = this.queue.filter((j) => j.kind !== "events");
+          this.waiting = 0;
+          this.release();
           this.queue.unshift({ kind: "recover" });
           await new Promise((r) => setTimeout(r, 1000));
         }

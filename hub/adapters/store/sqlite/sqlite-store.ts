@@ -211,11 +211,25 @@ export interface SqliteOptions {
   /** A file path, or ":memory:". */
   path: string;
   sync?: "full" | "normal";
+  /**
+   * auto (default): SQLite checkpoints the WAL when a commit takes it past 1,000 pages, inside that
+   * commit. manual: never inside a commit; the owner calls `checkpoint()` on a schedule of its own.
+   */
+  checkpoint?: "auto" | "manual";
+}
+
+export interface CheckpointResult {
+  /** WAL frames, and how many of them are now in the database file. */
+  walFrames: number;
+  checkpointed: number;
+  /** Another connection's read kept part of the WAL from being checkpointed. */
+  busy: boolean;
 }
 
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly stmt;
+  private readonly dynamic = new Map<string, Database.Statement>();
 
   constructor(opts: SqliteOptions) {
     if (opts.path !== ":memory:") mkdirSync(dirname(opts.path), { recursive: true });
@@ -226,6 +240,7 @@ export class SqliteStore implements Store {
     this.db.pragma(`synchronous = ${opts.sync === "normal" ? "NORMAL" : "FULL"}`);
     this.db.pragma("foreign_keys = ON");
     this.db.pragma("busy_timeout = 5000");
+    if (opts.checkpoint === "manual") this.db.pragma("wal_autocheckpoint = 0");
     this.migrate();
     const db = this.db;
     this.stmt = {
@@ -398,6 +413,19 @@ export class SqliteStore implements Store {
     };
   }
 
+  /**
+   * A statement for SQL built from a query's filters, prepared once per distinct text: a query's
+   * shapes are few (which filters are set), and preparing costs more than running a small query.
+   */
+  private prepared<P extends unknown[] | Record<string, unknown>, R>(sql: string): Database.Statement<P, R> {
+    let s = this.dynamic.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.dynamic.set(sql, s);
+    }
+    return s as Database.Statement<P, R>;
+  }
+
   private migrate(): void {
     this.db.exec(
       "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT, applied_at INTEGER)",
@@ -555,8 +583,7 @@ export class SqliteStore implements Store {
       args.push(q.from);
     }
     const sql = `SELECT * FROM visits ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY window_from, id`;
-    return this.db
-      .prepare<Array<string | number>, VisitRow>(sql)
+    return this.prepared<Array<string | number>, VisitRow>(sql)
       .all(...args)
       .map(toPlan);
   }
@@ -745,8 +772,7 @@ export class SqliteStore implements Store {
     args.limit = Math.min(Math.max(q.limit ?? 500, 1), 5000);
     const sql = `SELECT * FROM presence ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
       ORDER BY arrived_at DESC LIMIT @limit`;
-    return this.db
-      .prepare<Record<string, string | number>, PresenceRow>(sql)
+    return this.prepared<Record<string, string | number>, PresenceRow>(sql)
       .all(args)
       .map((r) => ({
         id: r.id,
@@ -825,7 +851,7 @@ export class SqliteStore implements Store {
     args.limit = Math.min(Math.max(q.limit ?? 200, 1), 2000);
     const sql = `SELECT * FROM outbox ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
       ORDER BY created_at DESC, id LIMIT @limit`;
-    return this.db.prepare<Record<string, string | number>, OutboxRow>(sql).all(args).map(toOutbox);
+    return this.prepared<Record<string, string | number>, OutboxRow>(sql).all(args).map(toOutbox);
   }
 
   async putWebhook(w: StoredWebhook): Promise<void> {
@@ -874,6 +900,19 @@ export class SqliteStore implements Store {
       at: r.at,
       ...(r.note === null ? {} : { note: r.note }),
     }));
+  }
+
+  /**
+   * Copies WAL frames into the database file. passive: as far as readers allow, without waiting
+   * for them; truncate: all of it, then empties the WAL (on close).
+   */
+  checkpoint(mode: "passive" | "truncate" = "passive"): CheckpointResult {
+    const [r] = this.db.pragma(`wal_checkpoint(${mode.toUpperCase()})`) as Array<{
+      busy: number;
+      log: number;
+      checkpointed: number;
+    }>;
+    return { walFrames: r?.log ?? 0, checkpointed: r?.checkpointed ?? 0, busy: (r?.busy ?? 0) !== 0 };
   }
 
   async close(): Promise<void> {
