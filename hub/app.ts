@@ -134,6 +134,7 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
     clock,
     lateDataThresholdMs: config.rules.lateDataThresholdMs,
     maxEventsPerVisit: config.rules.maxEventsPerVisit ?? 10_000,
+    ...(config.rules.projectionBacklog ? { backlog: config.rules.projectionBacklog } : {}),
     onUpdates: (updates) => {
       for (const u of updates) bus.emit("visit.updated", u);
       dispatcher.kick();

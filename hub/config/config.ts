@@ -218,6 +218,20 @@ export const ConfigSchema = Type.Object(
         maxEventsPerVisit: Type.Optional(
           Type.Integer({ minimum: 100, maximum: 1_000_000, description: "an integer 100..1000000" }),
         ),
+        /**
+         * Back-pressure: with more visit events than `high` committed and not yet projected, devices'
+         * visit events wait before their commit (and PUBACK) until the backlog is down to `low`; an
+         * SOS never waits. Default 2000 / 1000.
+         */
+        projectionBacklog: Type.Optional(
+          Type.Object(
+            {
+              high: Type.Integer({ minimum: 1, maximum: 1_000_000, description: "an integer ≥ 1" }),
+              low: Type.Integer({ minimum: 0, maximum: 1_000_000, description: "an integer ≥ 0, below high" }),
+            },
+            { additionalProperties: false },
+          ),
+        ),
       },
       { additionalProperties: false },
     ),
@@ -365,5 +379,12 @@ export function loadConfig(src: ConfigSources = {}): HubConfig {
           : (first?.message ?? "invalid");
     throw new ConfigError(key, `${why}${envName ? ` (also settable as ${envName})` : ""}`);
   }
-  return merged as unknown as HubConfig;
+  const config = merged as unknown as HubConfig;
+  const backlog = config.rules.projectionBacklog;
+  if (backlog && backlog.low >= backlog.high)
+    throw new ConfigError(
+      "rules.projectionBacklog.low",
+      `expected a number below high (${backlog.high}), got ${backlog.low}`,
+    );
+  return config;
 }
