@@ -227,7 +227,11 @@ export const ConfigSchema = Type.Object(
           Type.Object(
             {
               high: Type.Integer({ minimum: 1, maximum: 1_000_000, description: "an integer ≥ 1" }),
-              low: Type.Integer({ minimum: 0, maximum: 1_000_000, description: "an integer ≥ 0, below high" }),
+              low: Type.Integer({
+                minimum: 0,
+                maximum: 1_000_000,
+                description: "an integer ≥ 0, below high",
+              }),
             },
             { additionalProperties: false },
           ),
