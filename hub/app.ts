@@ -129,6 +129,8 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
       ...(n.retryBaseMs === undefined ? {} : { baseDelayMs: n.retryBaseMs }),
     },
   );
+  /** The projection step being finished wrote notifications: the dispatcher looks at once. */
+  let outboxWritten = false;
   const visits = new VisitService({
     store,
     clock,
@@ -137,9 +139,16 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
     ...(config.rules.projectionBacklog ? { backlog: config.rules.projectionBacklog } : {}),
     onUpdates: (updates) => {
       for (const u of updates) bus.emit("visit.updated", u);
-      dispatcher.kick();
+      if (outboxWritten) {
+        outboxWritten = false;
+        dispatcher.kick();
+      }
     },
-    notify: (updates) => notifier.forUpdates(updates),
+    notify: async (updates) => {
+      const items = await notifier.forUpdates(updates);
+      if (items.length > 0) outboxWritten = true;
+      return items;
+    },
     onError: (e) => log.error({ err: e }, "projection failed; projecting again from the stored watermark"),
   });
   const p = config.ble.presence;

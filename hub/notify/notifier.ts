@@ -25,6 +25,9 @@ export interface NotifierOptions {
   escalationMinutes: number;
 }
 
+/** How often `tick` looks for devices gone offline (each kind's timeout is minutes). */
+const OFFLINE_CHECK_MS = 15_000;
+
 /** How long each kind of device may stay silent before it is stale, then offline. */
 export const HEALTH_TIMEOUTS: Record<"badge" | "kiosk" | "gateway", { staleMs: number; offlineMs: number }> =
   {
@@ -67,6 +70,7 @@ export class Notifier {
   /** Every unacknowledged alarm by `visit@time`, with its kind (the open-alarms gauge). */
   private readonly open = new Map<string, AlarmKind>();
   private readonly lastHealth = new Map<string, Health>();
+  private offlineCheckedAt = Number.NEGATIVE_INFINITY;
   private deviceCounts = new Map<string, number>();
 
   constructor(
@@ -311,7 +315,11 @@ export class Notifier {
       }
       a.step = Math.max(a.step, due);
     }
-    items.push(...(await this.offline(now)));
+    // Devices go offline after minutes: reading every device on every tick would be wasted work.
+    if (now - this.offlineCheckedAt >= OFFLINE_CHECK_MS) {
+      this.offlineCheckedAt = now;
+      items.push(...(await this.offline(now)));
+    }
     return items.length > 0 ? store.enqueueOutbox(items) : 0;
   }
 
