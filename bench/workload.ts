@@ -126,7 +126,8 @@ async function startHub(dir: string, sync: "full" | "normal") {
   return { hub, badges, kiosks, token };
 }
 
-const ms = (x: number) => `${x.toFixed(1)} ms`;
+/** A latency; a percentile of nothing comes back from the client as null. */
+const ms = (x: number | null) => (x === null || Number.isNaN(x) ? "n/a" : `${x.toFixed(1)} ms`);
 
 export async function benchWorkload(): Promise<Record<string, number>> {
   const root = mkdtempSync(join(tmpdir(), "onsite-bench-workload-"));

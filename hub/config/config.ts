@@ -46,7 +46,24 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
-    http: Type.Object({ host: Host, port: Port }, { additionalProperties: false }),
+    http: Type.Object(
+      {
+        host: Host,
+        port: Port,
+        /**
+         * How much a live stream (a dashboard) may hold unsent before it is ended (default 4 MiB):
+         * a phone that stops reading reconnects and loads afresh instead of the hub buffering for it.
+         */
+        streamBufferBytes: Type.Optional(
+          Type.Integer({
+            minimum: 65_536,
+            maximum: 268_435_456,
+            description: "an integer of bytes, 65536 to 268435456",
+          }),
+        ),
+      },
+      { additionalProperties: false },
+    ),
     /**
      * The hub's certificate: with it, HTTP becomes HTTPS (and MQTT over WebSocket wss), and mqtts
      * listens on `mqtt.tlsPort`. PEM files; `cert` may carry intermediate certificates after the hub's.

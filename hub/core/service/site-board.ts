@@ -27,6 +27,8 @@ interface Entry {
 interface Board {
   entries: Map<string, Entry>;
   loadedAt: number;
+  /** Acknowledgements being read for entries that came in by update (see `update`). */
+  pending: Set<Promise<void>>;
 }
 
 export interface SiteBoardDeps {
@@ -56,12 +58,32 @@ export class SiteBoard {
   /** A visit's summary changed. Sites not read yet are left to their first read. */
   update(view: VisitSummary): void {
     const was = this.siteOf.get(view.visitId);
-    if (was !== undefined && was !== view.siteId) this.boards.get(was)?.entries.delete(view.visitId);
+    // A visit moved to another site keeps its acknowledgements.
+    let carried: Set<number> | undefined;
+    if (was !== undefined && was !== view.siteId) {
+      const old = this.boards.get(was);
+      carried = old?.entries.get(view.visitId)?.acked;
+      old?.entries.delete(view.visitId);
+      this.siteOf.delete(view.visitId);
+    }
     const board = this.boards.get(view.siteId);
     if (!board) return;
     this.siteOf.set(view.visitId, view.siteId);
-    const acked = board.entries.get(view.visitId)?.acked ?? new Set<number>();
+    const known = board.entries.get(view.visitId)?.acked ?? carried;
+    const acked = known ?? new Set<number>();
     board.entries.set(view.visitId, entryOf(view, acked));
+    // A visit new to the board (booked, moved in, or rescheduled back into the horizon) may have
+    // acknowledgements on record already: they are read before the site's status is given again.
+    if (!known) {
+      const read: Promise<void> = this.deps.store.alarmAcks(view.visitId).then(
+        (acks) => {
+          for (const a of acks) acked.add(a.alarmAt);
+        },
+        () => undefined, // a failed read is mended by the site's next reload
+      );
+      board.pending.add(read);
+      void read.finally(() => board.pending.delete(read));
+    }
   }
 
   /** An alarm was acknowledged. */
@@ -78,6 +100,7 @@ export class SiteBoard {
   async status(siteId: string): Promise<SiteStatus> {
     const now = this.deps.clock.now();
     const board = await this.board(siteId, now);
+    if (board.pending.size > 0) await Promise.all(board.pending);
     const byState: Record<string, number> = {};
     const activeAlarms: SiteStatus["activeAlarms"] = [];
     let violations = 0;
@@ -122,7 +145,7 @@ export class SiteBoard {
   private async read(siteId: string, now: number): Promise<Board> {
     const { store } = this.deps;
     // Updates that arrive while the site is read are kept: they are newer than what is read.
-    const board: Board = { entries: new Map(), loadedAt: now };
+    const board: Board = { entries: new Map(), loadedAt: now, pending: new Set() };
     const before = this.boards.get(siteId);
     this.boards.set(siteId, board);
     const plans = await store.listVisits({ siteId, from: now - SITE_HORIZON_MS, to: now + SITE_HORIZON_MS });

@@ -163,7 +163,7 @@ describe("site board", () => {
   it("says what a full rebuild from the store says, after every step of random histories", async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 60 }), (steps) => play(steps)),
-      { numRuns: 150 },
+      { numRuns: 300 },
     );
   });
 
