@@ -175,16 +175,50 @@ visits
     if (result.errors.length > 0) process.exitCode = 1;
   });
 
-apiCommand("report", "CSV report of visits: arrival class, minutes late, gear, clean-up, violations")
+apiCommand(
+  "report",
+  "report of visits (CSV with a byte-order mark, or XLSX): arrival, gear, clean-up, violations",
+)
   .option("--day <date>", "YYYY-MM-DD in each site's time zone, or today (each site's own today)")
+  .option("--from <date>", "first day of a range, YYYY-MM-DD (each site's zone)")
+  .option("--to <date>", "last day of the range, inclusive")
   .option("--site <id>", "one site")
+  .option("--engineer <id>", "one engineer")
+  .option("--format <format>", "csv or xlsx", "csv")
+  .option("--lang <lang>", "XLSX column titles: en or zh-CN", "en")
   .option("-o, --output <file>", "write to a file instead of stdout")
-  .action(async (o: { url: string; token?: string; day?: string; site?: string; output?: string }) => {
-    const q = new URLSearchParams({ ...(o.day ? { day: o.day } : {}), ...(o.site ? { site: o.site } : {}) });
-    const csv = await call(o, "GET", `/api/v1/reports/visits.csv?${q}`);
-    if (o.output) writeFileSync(o.output, csv);
-    else process.stdout.write(csv);
-  });
+  .action(
+    async (o: {
+      url: string;
+      token?: string;
+      day?: string;
+      from?: string;
+      to?: string;
+      site?: string;
+      engineer?: string;
+      format: string;
+      lang: string;
+      output?: string;
+    }) => {
+      if (o.format !== "csv" && o.format !== "xlsx") fail("--format is csv or xlsx");
+      if (o.format === "xlsx" && !o.output) fail("an XLSX report needs -o <file>");
+      const q = new URLSearchParams();
+      for (const k of ["day", "from", "to", "site", "engineer"] as const) {
+        const v = o[k];
+        if (v) q.set(k, v);
+      }
+      if (o.format === "xlsx") q.set("lang", o.lang);
+      if (!o.token) fail("an API token is required: --token or ONSITE_TOKEN");
+      const res = await fetch(new URL(`/api/v1/reports/visits.${o.format}?${q}`, o.url), {
+        headers: { authorization: `Bearer ${o.token}` },
+      });
+      // The bytes as sent: a CSV keeps its byte-order mark (text() would drop it).
+      const bytes = Buffer.from(await res.arrayBuffer());
+      if (!res.ok) fail(`${res.status}: ${bytes.toString("utf8")}`);
+      if (o.output) writeFileSync(o.output, bytes);
+      else process.stdout.write(bytes);
+    },
+  );
 
 const token = program
   .command("token")

@@ -129,6 +129,11 @@ export interface AlarmAck {
   at: number;
 }
 
+/** An acknowledgement with what the supervisor noted (null: none). */
+export interface AlarmAckWithNote extends AlarmAck {
+  note: string | null;
+}
+
 /** A presence session as stored: the site is the gateway's site (null if it has none). */
 export interface StoredPresence extends PresenceSession {
   siteId: string | null;
@@ -218,6 +223,10 @@ export interface Store {
 
   putAlarmAck(ack: AlarmAck): Promise<void>;
   alarmAcks(visitId: string): Promise<AlarmAck[]>;
+  /** Acknowledges several alarms in one transaction, each with the note (a repeat replaces the earlier). */
+  putAlarmAcks(acks: AlarmAckWithNote[]): Promise<void>;
+  /** The acknowledgements of these visits, with their notes, by visit then alarm time. */
+  alarmAcksWithNotes(visitIds: readonly string[]): Promise<AlarmAckWithNote[]>;
 
   close(): Promise<void>;
 }

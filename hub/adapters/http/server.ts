@@ -13,10 +13,13 @@ import { InputError } from "../../admin/errors.js";
 import type { HubContext } from "../../context.js";
 import type { MqttBroker } from "../mqtt/broker.js";
 import { authHook } from "./auth.js";
+import { alarmRoutes } from "./routes/alarms.js";
 import { catalogRoutes } from "./routes/catalog.js";
 import { deviceRoutes } from "./routes/devices.js";
 import { kioskRoutes } from "./routes/kiosk.js";
 import { presenceRoutes } from "./routes/presence.js";
+import { reportRoutes } from "./routes/reports.js";
+import { sessionRoutes } from "./routes/session.js";
 import { siteRoutes } from "./routes/sites.js";
 import { streamRoutes } from "./routes/stream.js";
 import { strictValidatorCompiler } from "./validation.js";
@@ -128,6 +131,9 @@ export async function createHttpServer(ctx: HubContext, broker: MqttBroker): Pro
   deviceRoutes(app, ctx);
   kioskRoutes(app, ctx);
   presenceRoutes(app, ctx);
+  reportRoutes(app, ctx);
+  alarmRoutes(app, ctx);
+  sessionRoutes(app);
   await webRoutes(app);
   const stopStream = streamRoutes(app, ctx);
 

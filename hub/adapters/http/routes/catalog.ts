@@ -1,4 +1,4 @@
-/** Visits (create, list, get, CSV import), the CSV report, alarm acknowledgement. */
+/** Visits (create, list, get, change, CSV import), alarm acknowledgement. Reports: reports.ts. */
 import type {} from "@fastify/swagger";
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
@@ -19,7 +19,6 @@ import {
   changedVisit,
   createVisit,
   importVisitsCsv,
-  reportCsv,
 } from "../../../admin/catalog.js";
 import { InputError } from "../../../admin/errors.js";
 import type { HubContext } from "../../../context.js";
@@ -290,18 +289,6 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
         });
       }
       return result;
-    },
-  );
-
-  app.get<{ Querystring: VisitQuery }>(
-    "/api/v1/reports/visits.csv",
-    { config: { roles: STAFF }, schema: { tags: ["reports"], querystring: VisitQuerySchema } },
-    async (req, reply) => {
-      const csv = await reportCsv(store, await findVisits(req.query), currentSummary);
-      return reply
-        .type("text/csv; charset=utf-8")
-        .header("content-disposition", 'attachment; filename="visits.csv"')
-        .send(csv);
     },
   );
 

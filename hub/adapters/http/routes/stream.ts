@@ -1,4 +1,8 @@
-/** The live stream (Server-Sent Events): visit updates and site status as they happen. */
+/**
+ * The live stream (Server-Sent Events): what changed, as it happens. A `visit` message carries the
+ * visit's board row as it is now (the dashboard patches that row, it does not refetch the board),
+ * with its retained status and what changed; `alarm_ack` and `presence` likewise.
+ */
 import type {} from "@fastify/swagger";
 import type { FastifyInstance } from "fastify";
 import { visitStatus } from "../../../announce.js";
@@ -9,14 +13,23 @@ export function streamRoutes(app: FastifyInstance, ctx: HubContext): () => void 
   const clients = new Set<(event: string, data: unknown) => void>();
   /** The token behind each open stream, so revoking it ends the stream. */
   const ends = new Map<(event: string, data: unknown) => void, { digest: string; end: () => void }>();
+  // Rows need the visit's acknowledgements (a store read): one chain keeps the messages in order.
+  let chain: Promise<void> = Promise.resolve();
   const off = [
     ctx.bus.on("visit.updated", (u) => {
-      for (const send of clients) {
-        send("visit", { status: visitStatus(u.view, ctx.clock.now()), changes: u.changes });
-      }
+      if (clients.size === 0) return;
+      chain = chain
+        .then(async () => {
+          const row = { ...u.view, alarmAcks: (await ctx.store.alarmAcks(u.plan.id)).map((a) => a.alarmAt) };
+          const message = { status: visitStatus(u.view, ctx.clock.now()), row, changes: u.changes };
+          for (const send of clients) send("visit", message);
+        })
+        .catch((e: unknown) => ctx.log.warn({ err: e }, "live stream: visit row failed"));
     }),
     ctx.bus.on("alarm.acknowledged", (a) => {
-      for (const send of clients) send("alarm_ack", a);
+      chain = chain.then(() => {
+        for (const send of clients) send("alarm_ack", a);
+      });
     }),
     ctx.bus.on("credentials.revoked", (what) => {
       if (!("tokenDigest" in what)) return;

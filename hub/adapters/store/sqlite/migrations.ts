@@ -152,4 +152,12 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX visit_changes_visit ON visit_changes (visit_id, seq);
     `,
   },
+  {
+    version: 6,
+    name: "a note on alarm acknowledgements",
+    sql: `
+      ALTER TABLE alarm_acks ADD COLUMN note TEXT;
+      CREATE INDEX alarm_acks_at ON alarm_acks (at);
+    `,
+  },
 ];

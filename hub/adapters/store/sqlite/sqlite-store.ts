@@ -8,6 +8,7 @@ import Database from "better-sqlite3";
 import type { Engineer, Site, VisitPlan } from "../../../core/model.js";
 import type {
   AlarmAck,
+  AlarmAckWithNote,
   ApiToken,
   Change,
   DeviceRecord,
@@ -298,6 +299,13 @@ export class SqliteStore implements Store {
       acks: db.prepare<[string], { visit_id: string; alarm_at: number; by: string; at: number }>(
         "SELECT * FROM alarm_acks WHERE visit_id = ? ORDER BY alarm_at",
       ),
+      putAckNote: db.prepare(
+        "INSERT OR REPLACE INTO alarm_acks (visit_id, alarm_at, by, at, note) VALUES (?, ?, ?, ?, ?)",
+      ),
+      acksNotes: db.prepare<
+        [string],
+        { visit_id: string; alarm_at: number; by: string; at: number; note: string | null }
+      >("SELECT visit_id, alarm_at, by, at, note FROM alarm_acks WHERE visit_id = ? ORDER BY alarm_at"),
     };
   }
 
@@ -670,6 +678,20 @@ export class SqliteStore implements Store {
     return this.stmt.acks
       .all(visitId)
       .map((r) => ({ visitId: r.visit_id, alarmAt: r.alarm_at, by: r.by, at: r.at }));
+  }
+
+  async putAlarmAcks(acks: AlarmAckWithNote[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const a of acks) this.stmt.putAckNote.run(a.visitId, a.alarmAt, a.by, a.at, a.note);
+    })();
+  }
+  async alarmAcksWithNotes(visitIds: readonly string[]): Promise<AlarmAckWithNote[]> {
+    const out: AlarmAckWithNote[] = [];
+    for (const id of visitIds) {
+      for (const r of this.stmt.acksNotes.all(id))
+        out.push({ visitId: r.visit_id, alarmAt: r.alarm_at, by: r.by, at: r.at, note: r.note });
+    }
+    return out;
   }
 
   async close(): Promise<void> {
