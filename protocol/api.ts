@@ -417,6 +417,27 @@ export const AlarmSchema = Type.Object({
 });
 export type Alarm = Static<typeof AlarmSchema>;
 
+/** The alarms a visit raises: each SOS (severity 2), a departure without clean-up sign-off (1). */
+export function alarmsOf(v: VisitSummary): Array<Omit<Alarm, "ack">> {
+  const base = { visitId: v.visitId, siteId: v.siteId, engineerId: v.engineerId };
+  const out: Array<Omit<Alarm, "ack">> = v.alarms.map((a) => ({
+    ...base,
+    kind: "sos",
+    at: a.at,
+    severity: 2,
+    sosKind: a.sosKind,
+    missing: [],
+  }));
+  for (const x of v.violations)
+    if (x.kind === "departed_without_cleanup")
+      out.push({ ...base, kind: x.kind, at: x.at, severity: 1, sosKind: null, missing: x.missing });
+  return out;
+}
+
+/** The alarm list's order: open before acknowledged, then the most severe, then the newest. */
+export const alarmOrder = (a: Alarm, b: Alarm): number =>
+  Number(a.ack !== null) - Number(b.ack !== null) || b.severity - a.severity || b.at - a.at;
+
 /** Acknowledge several alarms at once, with one note (`POST /api/v1/alarms/ack`). */
 export const AlarmAckRequestSchema = Type.Object(
   {

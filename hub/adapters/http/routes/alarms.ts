@@ -11,6 +11,8 @@ import {
   AlarmAckRequestSchema,
   AlarmAckResultSchema,
   AlarmSchema,
+  alarmOrder,
+  alarmsOf,
 } from "../../../../protocol/api.js";
 import { EntityId } from "../../../../protocol/index.js";
 import { InputError } from "../../../admin/errors.js";
@@ -19,30 +21,6 @@ import type { AlarmAckWithNote } from "../../../core/ports.js";
 import type { VisitSummary } from "../../../core/visit/types.js";
 
 const DAY = 86_400_000;
-
-/** The alarms a visit raises: its SOS (severity 2) and a departure without clean-up sign-off (1). */
-export function alarmsOf(v: VisitSummary): Array<Omit<Alarm, "ack">> {
-  const base = { visitId: v.visitId, siteId: v.siteId, engineerId: v.engineerId };
-  return [
-    ...v.alarms.map((a) => ({
-      ...base,
-      kind: "sos" as const,
-      at: a.at,
-      severity: 2,
-      sosKind: a.sosKind,
-      missing: [],
-    })),
-    ...v.violations.flatMap((x) =>
-      x.kind === "departed_without_cleanup"
-        ? [{ ...base, kind: x.kind, at: x.at, severity: 1, sosKind: null, missing: x.missing }]
-        : [],
-    ),
-  ];
-}
-
-/** Open before acknowledged, then the most severe, then the newest. */
-export const alarmOrder = (a: Alarm, b: Alarm): number =>
-  Number(a.ack !== null) - Number(b.ack !== null) || b.severity - a.severity || b.at - a.at;
 
 const AlarmQuerySchema = Type.Object(
   {

@@ -1,0 +1,45 @@
+/** Small form parts the management screens share. */
+import type { ComponentChildren } from "preact";
+
+export function Field({ label, children, wide }: { label: string; children: ComponentChildren; wide?: boolean }) {
+  return (
+    <label class={wide ? "wide" : undefined}>
+      <span>{label}</span>
+      {children}
+    </label>
+  );
+}
+
+/** A group of checkboxes named `name`, one per option. */
+export function Checks({
+  legend,
+  name,
+  options,
+  checked,
+}: {
+  legend: string;
+  name: string;
+  options: Array<[string, string]>;
+  checked: readonly string[];
+}) {
+  return (
+    <fieldset class="checks wide">
+      <legend>{legend}</legend>
+      {options.map(([value, label]) => (
+        <label key={value} class="check">
+          <input type="checkbox" name={name} value={value} defaultChecked={checked.includes(value)} />
+          {label}
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+export function Result({ result, id }: { result: { ok: boolean; text: string } | null; id: string }) {
+  if (!result) return null;
+  return (
+    <p role={result.ok ? "status" : "alert"} class={result.ok ? "ok" : "error"} id={id}>
+      {result.text}
+    </p>
+  );
+}
