@@ -71,4 +71,3 @@ export type {
   VisitState,
   WhoAmI,
 } from "../../protocol/browser.js";
-export { CLEANUP_ITEMS, PPE_ITEMS, VIOLATION_KINDS, VISIT_STATES } from "../../protocol/browser.js";

@@ -61,9 +61,15 @@ export function gearText(t: Dict, v: VisitRow): { text: string; tone: "" | "ok" 
 export function cleanupText(t: Dict, v: VisitRow): { text: string; tone: "" | "ok" | "bad" } {
   if (v.cleanup.completeAt !== null) return { text: t.board.ok, tone: "ok" };
   if (v.violations.some((x) => x.kind === "departed_without_cleanup"))
-    return { text: fill(t.board.confirmedOf, { n: v.cleanup.signed.length, m: v.cleanup.required.length }), tone: "bad" };
+    return {
+      text: fill(t.board.confirmedOf, { n: v.cleanup.signed.length, m: v.cleanup.required.length }),
+      tone: "bad",
+    };
   if (!v.completion && v.cleanup.signed.length === 0) return { text: "—", tone: "" };
-  return { text: fill(t.board.confirmedOf, { n: v.cleanup.signed.length, m: v.cleanup.required.length }), tone: "" };
+  return {
+    text: fill(t.board.confirmedOf, { n: v.cleanup.signed.length, m: v.cleanup.required.length }),
+    tone: "",
+  };
 }
 
 export function completionText(t: Dict, v: VisitRow): string {

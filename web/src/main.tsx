@@ -7,10 +7,10 @@ import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { ApiError } from "./api.js";
 import { connect, errorText, loadBase, signOut } from "./data.js";
-import { type Lang, saveLang } from "./i18n.js";
+import { dictionaries, type Lang, saveLang } from "./i18n.js";
 import { href, useRoute } from "./router.js";
-import { Summary } from "./summary.js";
 import { type AppState, getState, isAdmin, update, useApp, useT } from "./store.js";
+import { Summary } from "./summary.js";
 import { AlarmBar, useAlarmSound } from "./views/alarm-bar.js";
 import { AlarmsView } from "./views/alarms.js";
 import { BoardView } from "./views/board.js";
@@ -21,8 +21,8 @@ import { RangeView } from "./views/range.js";
 import { ReportsView } from "./views/reports.js";
 import { SitesView } from "./views/sites.js";
 import { TokensView } from "./views/tokens.js";
-import { PrintableReport } from "./views/visit-report.js";
 import { VisitView } from "./views/visit.js";
+import { PrintableReport } from "./views/visit-report.js";
 
 function LangSwitch() {
   const t = useT();
@@ -52,7 +52,7 @@ async function start(token: string): Promise<void> {
     await loadBase();
   } catch (e) {
     const refused = e instanceof ApiError && (e.status === 401 || e.status === 403);
-    const t = (await import("./i18n.js")).dictionaries[getState().lang];
+    const t = dictionaries[getState().lang];
     signOut(refused ? (e.status === 403 ? t.wrongRole : t.badToken) : errorText(e));
     return;
   }
@@ -124,7 +124,9 @@ function Header({ current }: { current: string }) {
             📡 {ble.detail ?? ""}
           </span>
         )}
-        <span class="who">{state.me ? `${state.me.name} · ${t.roles[state.me.role] ?? state.me.role}` : ""}</span>
+        <span class="me">
+          {state.me ? `${state.me.name} · ${t.roles[state.me.role] ?? state.me.role}` : ""}
+        </span>
         <LangSwitch />
         <button type="button" id="signout" onClick={() => signOut()}>
           {t.signOut}

@@ -12,7 +12,11 @@ export interface Route {
 export function parseRoute(hash: string): Route {
   const [path = "", q = ""] = hash.replace(/^#\/?/, "").split("?");
   const [name = "board", id = "", sub = ""] = path.split("/").map(decodeURIComponent);
-  return { name: name === "visit" && sub === "report" ? "report" : name || "board", id, query: new URLSearchParams(q) };
+  return {
+    name: name === "visit" && sub === "report" ? "report" : name || "board",
+    id,
+    query: new URLSearchParams(q),
+  };
 }
 
 export function href(name: string, id?: string, query?: Record<string, string | undefined>): string {

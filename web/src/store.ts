@@ -85,7 +85,8 @@ export const useT = () => dictionaries[useApp((s) => s.lang)];
 
 export const siteOf = (s: AppState, id: string): Site | undefined => s.sites.find((x) => x.id === id);
 export const zoneOf = (s: AppState, siteId: string): string => siteOf(s, siteId)?.timeZone ?? "UTC";
-export const engineerOf = (s: AppState, id: string): Engineer | undefined => s.engineers.find((e) => e.id === id);
+export const engineerOf = (s: AppState, id: string): Engineer | undefined =>
+  s.engineers.find((e) => e.id === id);
 
 /** A role may change visits (book, reschedule, cancel). */
 export const canDispatch = (s: AppState): boolean => s.me?.role === "admin" || s.me?.role === "dispatcher";

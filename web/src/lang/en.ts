@@ -180,10 +180,11 @@ export const en = {
     vehicle: "vehicle trouble",
     other: "other",
   } as Record<string, string>,
-  sources: { ble: "badge heard on site", kiosk_tap: "badge tapped at the kiosk", manual: "recorded by staff" } as Record<
-    string,
-    string
-  >,
+  sources: {
+    ble: "badge heard on site",
+    kiosk_tap: "badge tapped at the kiosk",
+    manual: "recorded by staff",
+  } as Record<string, string>,
   changeKinds: {
     created: "Booked",
     rescheduled: "Rescheduled",
@@ -191,11 +192,16 @@ export const en = {
     cancelled: "Cancelled",
     restored: "Restored",
   } as Record<string, string>,
-  roles: { admin: "administrator", dispatcher: "dispatcher", supervisor: "supervisor", kiosk: "kiosk" } as Record<
+  roles: {
+    admin: "administrator",
+    dispatcher: "dispatcher",
+    supervisor: "supervisor",
+    kiosk: "kiosk",
+  } as Record<string, string>,
+  deviceKinds: { badge: "Badge", kiosk: "Kiosk", gateway: "Gateway", operator: "Operator" } as Record<
     string,
     string
   >,
-  deviceKinds: { badge: "Badge", kiosk: "Kiosk", gateway: "Gateway", operator: "Operator" } as Record<string, string>,
   weekdays: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
   alarms: {
     title: "Alarms",
@@ -373,7 +379,8 @@ export const en = {
     site: "Site (kiosk, gateway)",
     rfidTag: "RFID tag (10 hex digits)",
     badgeNo: "Badge number",
-    provisioned: "Device {id} provisioned. Its credentials are shown this once: write them into the device now.",
+    provisioned:
+      "Device {id} provisioned. Its credentials are shown this once: write them into the device now.",
     credentials: "One-time credentials",
     qrHint: "Scan with the device set-up",
     revoke: "Revoke",

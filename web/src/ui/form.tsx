@@ -1,7 +1,15 @@
 /** Small form parts the management screens share. */
 import type { ComponentChildren } from "preact";
 
-export function Field({ label, children, wide }: { label: string; children: ComponentChildren; wide?: boolean }) {
+export function Field({
+  label,
+  children,
+  wide,
+}: {
+  label: string;
+  children: ComponentChildren;
+  wide?: boolean;
+}) {
   return (
     <label class={wide ? "wide" : undefined}>
       <span>{label}</span>

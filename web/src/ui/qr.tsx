@@ -1,6 +1,7 @@
 /** A QR code as an SVG (qrcode-generator): what a kiosk or a device set-up scans. */
-import qrcode from "qrcode-generator";
+
 import { useMemo } from "preact/hooks";
+import qrcode from "qrcode-generator";
 
 export function Qr({ text, label, size = 176 }: { text: string; label: string; size?: number }) {
   const { n, path } = useMemo(() => {
@@ -14,7 +15,15 @@ export function Qr({ text, label, size = 176 }: { text: string; label: string; s
     return { n: count + 8, path: d };
   }, [text]);
   return (
-    <svg class="qr" role="img" aria-label={label} width={size} height={size} viewBox={`0 0 ${n} ${n}`} shape-rendering="crispEdges">
+    <svg
+      class="qr"
+      role="img"
+      aria-label={label}
+      width={size}
+      height={size}
+      viewBox={`0 0 ${n} ${n}`}
+      shape-rendering="crispEdges"
+    >
       <rect width={n} height={n} fill="#fff" />
       <path d={path} fill="#000" />
     </svg>

@@ -19,7 +19,7 @@ for (const type of ["click", "keydown"])
   });
 
 function beep(): void {
-  if (!audio || audio.state !== "running") return;
+  if (audio?.state !== "running") return;
   const osc = audio.createOscillator();
   const gain = audio.createGain();
   osc.frequency.value = 880;
@@ -60,7 +60,7 @@ export function AlarmBar() {
         {alarmTitle(t, top)} · {engineerLabel(state.engineers, top.engineerId)} ·{" "}
         {formatTime(top.at, zoneOf(state, top.siteId), state.lang)}
       </a>
-      <span class="actions">
+      <span class="bar-actions">
         <AckButton alarms={[top]} />
         <a class="button" href={href("alarms")}>
           {t.alarms.showAll}

@@ -21,7 +21,15 @@ export async function acknowledge(alarms: readonly Alarm[], note: string): Promi
   for (const a of r.acknowledged) applyAck(a, a.note);
 }
 
-export function AckButton({ alarms, note = "", onDone }: { alarms: Alarm[]; note?: string; onDone?: () => void }) {
+export function AckButton({
+  alarms,
+  note = "",
+  onDone,
+}: {
+  alarms: Alarm[];
+  note?: string;
+  onDone?: () => void;
+}) {
   const t = useT();
   const allowed = useApp(canAcknowledge);
   const [busy, setBusy] = useState(false);
@@ -53,11 +61,13 @@ export function AlarmItem({
   selected,
   onSelect,
   note,
+  linkToVisit = true,
 }: {
   a: Alarm;
   selected?: boolean;
   onSelect?: (on: boolean) => void;
   note?: string;
+  linkToVisit?: boolean;
 }) {
   const t = useT();
   const s = getState();
@@ -83,7 +93,9 @@ export function AlarmItem({
           {a.missing.length > 0 && (
             <>
               {" · "}
-              {fill(t.alarms.missingItems, { items: a.missing.map((i) => word(t.cleanupItems, i)).join("、") })}
+              {fill(t.alarms.missingItems, {
+                items: a.missing.map((i) => word(t.cleanupItems, i)).join("、"),
+              })}
             </>
           )}
         </p>
@@ -95,9 +107,11 @@ export function AlarmItem({
         ) : null}
       </div>
       <div class="alarm-actions">
-        <a class="button" href={visitHref(a.visitId)}>
-          {t.alarms.openVisit}
-        </a>
+        {linkToVisit && (
+          <a class="button" href={visitHref(a.visitId)}>
+            {t.alarms.openVisit}
+          </a>
+        )}
         {!a.ack && <AckButton alarms={[a]} note={note ?? ""} />}
       </div>
     </li>
@@ -143,7 +157,12 @@ export function AlarmsView() {
           </label>
           <label class="grow">
             <span>{t.alarms.note}</span>
-            <input id="ack-note" value={note} maxLength={500} onInput={(e) => setNote((e.target as HTMLInputElement).value)} />
+            <input
+              id="ack-note"
+              value={note}
+              maxLength={500}
+              onInput={(e) => setNote((e.target as HTMLInputElement).value)}
+            />
           </label>
           <button type="submit" id="ack-selected" disabled={chosen.length === 0}>
             {fill(t.alarms.acknowledgeSelected, { n: chosen.length })}

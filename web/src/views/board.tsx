@@ -2,9 +2,10 @@
  * The board: the visits of any day (each site's own day), per site, with filters by site,
  * engineer, state and violation. Rows are memoised: a live update re-renders only its own row.
  */
-import { memo } from "../ui/memo.js";
+
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { VIOLATION_KINDS, VISIT_STATES, type VisitRow } from "../api.js";
+import { VIOLATION_KINDS, VISIT_STATES } from "../../../protocol/api.js";
+import type { VisitRow } from "../api.js";
 import { errorText, get } from "../data.js";
 import {
   arrivalText,
@@ -16,9 +17,10 @@ import {
   violationText,
   windowText,
 } from "../format.js";
-import { type Dict, fill, formatDay, formatHm, isoDay, type Lang, localToday, word } from "../i18n.js";
+import { type Dict, fill, formatDay, formatHm, isoDay, type Lang, sitesToday, word } from "../i18n.js";
 import { go, href, visitHref } from "../router.js";
 import { type AppState, putRows, update, useApp, useT, zoneOf } from "../store.js";
+import { memo } from "../ui/memo.js";
 
 export interface Filters {
   site?: string | undefined;
@@ -210,7 +212,14 @@ export function SiteTable({ siteId, rows, title }: { siteId: string; rows: Visit
         </thead>
         <tbody>
           {rows.map((v) => (
-            <BoardRow key={v.visitId} v={v} zone={zone} lang={lang} t={t} engineer={engineerLabel(engineers, v.engineerId)} />
+            <BoardRow
+              key={v.visitId}
+              v={v}
+              zone={zone}
+              lang={lang}
+              t={t}
+              engineer={engineerLabel(engineers, v.engineerId)}
+            />
           ))}
         </tbody>
       </table>
@@ -222,11 +231,12 @@ export function SiteTable({ siteId, rows, title }: { siteId: string; rows: Visit
 export function bySite(rows: VisitRow[], siteOrder: readonly string[]): Array<[string, VisitRow[]]> {
   const groups = new Map<string, VisitRow[]>();
   for (const v of rows) {
-    let g = groups.get(v.siteId);
-    if (!g) groups.set(v.siteId, (g = []));
-    g.push(v);
+    const g = groups.get(v.siteId);
+    if (g) g.push(v);
+    else groups.set(v.siteId, [v]);
   }
-  for (const g of groups.values()) g.sort((a, b) => a.window.from - b.window.from || a.visitId.localeCompare(b.visitId));
+  for (const g of groups.values())
+    g.sort((a, b) => a.window.from - b.window.from || a.visitId.localeCompare(b.visitId));
   return [...groups.entries()].sort(
     ([a], [b]) => (siteOrder.indexOf(a) >>> 0) - (siteOrder.indexOf(b) >>> 0) || a.localeCompare(b),
   );
@@ -239,7 +249,7 @@ export function BoardView({ query }: { query: URLSearchParams }) {
   const lang = useApp((s) => s.lang);
   const rows = useApp((s) => s.rows);
   const sites = useApp((s) => s.sites);
-  const day = query.get("day") ?? localToday();
+  const day = query.get("day") ?? sitesToday(sites);
   const filters = filtersOf(query);
   const [loading, setLoading] = useState(!loadedDays.has(day));
   useEffect(() => {
@@ -287,7 +297,7 @@ export function BoardView({ query }: { query: URLSearchParams }) {
           <button type="button" id="day-next" aria-label={t.board.next} onClick={() => to(shiftDay(day, 1))}>
             ›
           </button>
-          <button type="button" id="day-today" onClick={() => to(localToday())}>
+          <button type="button" id="day-today" onClick={() => to(sitesToday(sites))}>
             {t.board.today}
           </button>
         </div>

@@ -20,7 +20,14 @@ interface Provisioned {
 
 /** What a device set-up reads from the QR code: everything it needs to connect, versioned. */
 export const setupPayload = (p: Provisioned) =>
-  JSON.stringify({ v: 1, id: p.device.id, kind: p.device.kind, mqtt: p.mqtt, password: p.password, ...(p.key ? { key: p.key } : {}) });
+  JSON.stringify({
+    v: 1,
+    id: p.device.id,
+    kind: p.device.kind,
+    mqtt: p.mqtt,
+    password: p.password,
+    ...(p.key ? { key: p.key } : {}),
+  });
 
 export function DevicesView() {
   const t = useT();
@@ -68,7 +75,11 @@ export function DevicesView() {
       >
         <h2 class="wide">{t.devices.provision}</h2>
         <Field label={t.devices.kind}>
-          <select name="kind" value={kind} onChange={(e) => setKind((e.target as HTMLSelectElement).value as typeof kind)}>
+          <select
+            name="kind"
+            value={kind}
+            onChange={(e) => setKind((e.target as HTMLSelectElement).value as typeof kind)}
+          >
             {(["badge", "kiosk", "gateway"] as const).map((k) => (
               <option key={k} value={k}>
                 {word(t.deviceKinds, k)}

@@ -45,7 +45,12 @@ export function DispatchView() {
       >
         <label>
           <span>{t.board.site}</span>
-          <select name="siteId" required value={siteId} onChange={(e) => setSiteId((e.target as HTMLSelectElement).value)}>
+          <select
+            name="siteId"
+            required
+            value={siteId}
+            onChange={(e) => setSiteId((e.target as HTMLSelectElement).value)}
+          >
             {sites.map((s) => (
               <option key={s.id} value={s.id}>
                 {s.name}
@@ -101,7 +106,13 @@ export function DispatchView() {
       >
         <label class="wide">
           <span>{t.dispatch.importHint}</span>
-          <textarea id="csv-text" name="csv" rows={6} required placeholder="id,site_id,engineer_id,date,from,to" />
+          <textarea
+            id="csv-text"
+            name="csv"
+            rows={6}
+            required
+            placeholder="id,site_id,engineer_id,date,from,to"
+          />
         </label>
         <button type="submit">{t.dispatch.import}</button>
       </form>

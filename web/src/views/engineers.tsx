@@ -43,7 +43,11 @@ function EngineerForm({ engineer, onDone }: { engineer: Engineer | null; onDone:
           if (engineer) await put(`/api/v1/engineers/${encodeURIComponent(engineer.id)}`, doc);
           else await post("/api/v1/engineers", { id: String(f.get("id") ?? "").trim(), ...doc });
           await reloadCatalog();
-          onDone(fill(engineer ? t.engineers.updated : t.engineers.created, { id: engineer?.id ?? String(f.get("id")) }));
+          onDone(
+            fill(engineer ? t.engineers.updated : t.engineers.created, {
+              id: engineer?.id ?? String(f.get("id")),
+            }),
+          );
         } catch (err) {
           setResult({ ok: false, text: errorText(err) });
         }
@@ -66,10 +70,17 @@ function EngineerForm({ engineer, onDone }: { engineer: Engineer | null; onDone:
         {certs.map((c, i) => (
           <div class="cert-row" key={i}>
             <Field label={t.engineers.kind}>
-              <input value={c.kind} required onInput={(e) => setCert(i, { kind: (e.target as HTMLInputElement).value })} />
+              <input
+                value={c.kind}
+                required
+                onInput={(e) => setCert(i, { kind: (e.target as HTMLInputElement).value })}
+              />
             </Field>
             <Field label={`${t.engineers.number} (${t.optional})`}>
-              <input value={c.number ?? ""} onInput={(e) => setCert(i, { number: (e.target as HTMLInputElement).value })} />
+              <input
+                value={c.number ?? ""}
+                onInput={(e) => setCert(i, { number: (e.target as HTMLInputElement).value })}
+              />
             </Field>
             <Field label={t.engineers.validUntil}>
               <input
@@ -84,7 +95,11 @@ function EngineerForm({ engineer, onDone }: { engineer: Engineer | null; onDone:
             </button>
           </div>
         ))}
-        <button type="button" id="add-cert" onClick={() => setCerts([...certs, { kind: "", validUntil: localToday() }])}>
+        <button
+          type="button"
+          id="add-cert"
+          onClick={() => setCerts([...certs, { kind: "", validUntil: localToday() }])}
+        >
           {t.engineers.addCertificate}
         </button>
       </fieldset>

@@ -2,7 +2,7 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import type { VisitRow } from "../api.js";
 import { errorText, get } from "../data.js";
-import { fill, formatDay, isoDay, localToday } from "../i18n.js";
+import { fill, formatDay, isoDay, sitesToday } from "../i18n.js";
 import { go, href } from "../router.js";
 import { putRows, update, useApp, useT, zoneOf } from "../store.js";
 import { bySite, FilterBar, filtersOf, matches, SiteTable } from "./board.js";
@@ -15,7 +15,7 @@ export function RangeView({ query }: { query: URLSearchParams }) {
   const lang = useApp((s) => s.lang);
   const rows = useApp((s) => s.rows);
   const state = useApp((s) => s);
-  const from = query.get("from") ?? localToday();
+  const from = query.get("from") ?? sitesToday(state.sites);
   const to = query.get("to") ?? plusDays(from, 6);
   const filters = filtersOf(query);
   const [ids, setIds] = useState<string[] | null>(null);
@@ -38,7 +38,8 @@ export function RangeView({ query }: { query: URLSearchParams }) {
     }
     return [...out.entries()].sort(([a], [b]) => a.localeCompare(b));
   }, [ids, rows, filters.site, filters.engineer, filters.state, filters.violation]);
-  const nav = (q: Record<string, string | undefined>) => go(href("range", undefined, { from, to, ...filters, ...q }));
+  const nav = (q: Record<string, string | undefined>) =>
+    go(href("range", undefined, { from, to, ...filters, ...q }));
   const total = days.reduce((n, [, list]) => n + list.length, 0);
   return (
     <section class="range-view">
@@ -82,7 +83,12 @@ export function RangeView({ query }: { query: URLSearchParams }) {
                 list,
                 state.sites.map((s) => s.id),
               ).map(([siteId, siteRows]) => (
-                <SiteTable key={siteId} siteId={siteId} rows={siteRows} title={`${state.sites.find((s) => s.id === siteId)?.name ?? siteId}`} />
+                <SiteTable
+                  key={siteId}
+                  siteId={siteId}
+                  rows={siteRows}
+                  title={`${state.sites.find((s) => s.id === siteId)?.name ?? siteId}`}
+                />
               ))}
             </section>
           ))}

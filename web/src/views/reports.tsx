@@ -7,8 +7,9 @@ import type { VisitRow } from "../api.js";
 import { download } from "../api.js";
 import { errorText, get } from "../data.js";
 import { engineerLabel } from "../format.js";
-import { fill, localToday } from "../i18n.js";
+import { fill, sitesToday } from "../i18n.js";
 import { getState, update, useApp, useT } from "../store.js";
+import { Field } from "../ui/form.js";
 
 interface Tally {
   key: string;
@@ -28,7 +29,17 @@ function tally(rows: VisitRow[], keyOf: (v: VisitRow) => string, labelOf: (k: st
     const key = keyOf(v);
     let t = out.get(key);
     if (!t) {
-      t = { key, label: labelOf(key), visits: 0, arrived: 0, onTime: 0, late: 0, noShow: 0, violations: 0, ratings: [] };
+      t = {
+        key,
+        label: labelOf(key),
+        visits: 0,
+        arrived: 0,
+        onTime: 0,
+        late: 0,
+        noShow: 0,
+        violations: 0,
+        ratings: [],
+      };
       out.set(key, t);
     }
     t.visits++;
@@ -93,7 +104,9 @@ function TallyTable({ rows, caption, id }: { rows: Tally[]; caption: string; id:
               <td>{r.noShow}</td>
               <td>{r.violations}</td>
               <td>
-                {r.ratings.length ? (r.ratings.reduce((a, b) => a + b, 0) / r.ratings.length).toFixed(1) : "—"}
+                {r.ratings.length
+                  ? (r.ratings.reduce((a, b) => a + b, 0) / r.ratings.length).toFixed(1)
+                  : "—"}
               </td>
             </tr>
           ))}
@@ -108,7 +121,12 @@ export function ReportsView() {
   const sites = useApp((s) => s.sites);
   const engineers = useApp((s) => s.engineers);
   const lang = useApp((s) => s.lang);
-  const [q, setQ] = useState({ from: localToday(), to: localToday(), site: "", engineer: "" });
+  const [q, setQ] = useState(() => ({
+    from: sitesToday(sites),
+    to: sitesToday(sites),
+    site: "",
+    engineer: "",
+  }));
   const [rows, setRows] = useState<VisitRow[] | null>(null);
   const qs = new URLSearchParams({
     from: q.from,
@@ -141,31 +159,38 @@ export function ReportsView() {
       arrived: arrived.length,
       onTime,
       buckets,
-      perEngineer: tally(list, (v) => v.engineerId, (k) => engineerLabel(engineers, k)),
-      perSite: tally(list, (v) => v.siteId, (k) => sites.find((s) => s.id === k)?.name ?? k),
+      perEngineer: tally(
+        list,
+        (v) => v.engineerId,
+        (k) => engineerLabel(engineers, k),
+      ),
+      perSite: tally(
+        list,
+        (v) => v.siteId,
+        (k) => sites.find((s) => s.id === k)?.name ?? k,
+      ),
     };
   }, [rows, engineers, sites]);
   const save = (ext: "csv" | "xlsx") =>
-    download(getState().token, `/api/v1/reports/visits.${ext}?${qs}${ext === "xlsx" ? `&lang=${lang}` : ""}`, `visits.${ext}`).catch(
-      (e: unknown) => update({ error: errorText(e) }),
-    );
-  const field = (name: keyof typeof q, label: string, input: preact.JSX.Element) => (
-    <label>
-      <span>{label}</span>
-      {input}
-    </label>
-  );
-  const set = (name: keyof typeof q) => (e: Event) => setQ({ ...q, [name]: (e.target as HTMLInputElement).value });
+    download(
+      getState().token,
+      `/api/v1/reports/visits.${ext}?${qs}${ext === "xlsx" ? `&lang=${lang}` : ""}`,
+      `visits.${ext}`,
+    ).catch((e: unknown) => update({ error: errorText(e) }));
+  const set = (name: keyof typeof q) => (e: Event) =>
+    setQ({ ...q, [name]: (e.target as HTMLInputElement).value });
   const max = Math.max(1, ...figures.buckets.map((b) => b[1]));
   return (
     <section class="reports">
       <h1>{t.reports.title}</h1>
       <form class="grid-form" onSubmit={(e) => e.preventDefault()}>
-        {field("from", t.range.from, <input type="date" id="rep-from" value={q.from} onChange={set("from")} required />)}
-        {field("to", t.range.to, <input type="date" id="rep-to" value={q.to} onChange={set("to")} required />)}
-        {field(
-          "site",
-          t.board.site,
+        <Field label={t.range.from}>
+          <input type="date" id="rep-from" value={q.from} onChange={set("from")} required />
+        </Field>
+        <Field label={t.range.to}>
+          <input type="date" id="rep-to" value={q.to} onChange={set("to")} required />
+        </Field>
+        <Field label={t.board.site}>
           <select id="rep-site" value={q.site} onChange={set("site")}>
             <option value="">{t.all}</option>
             {sites.map((s) => (
@@ -173,11 +198,9 @@ export function ReportsView() {
                 {s.name}
               </option>
             ))}
-          </select>,
-        )}
-        {field(
-          "engineer",
-          t.board.engineer,
+          </select>
+        </Field>
+        <Field label={t.board.engineer}>
           <select id="rep-engineer" value={q.engineer} onChange={set("engineer")}>
             <option value="">{t.all}</option>
             {engineers.map((e) => (
@@ -185,8 +208,8 @@ export function ReportsView() {
                 {engineerLabel(engineers, e.id)}
               </option>
             ))}
-          </select>,
-        )}
+          </select>
+        </Field>
       </form>
       <p class="downloads">
         <button type="button" id="csv" onClick={() => void save("csv")}>

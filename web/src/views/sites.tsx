@@ -103,7 +103,12 @@ function SiteForm({ site, onDone }: { site: Site | null; onDone: (text: string) 
         <legend>{t.sites.policy}</legend>
         {(["warn", "refuse"] as const).map((p) => (
           <label key={p} class="check">
-            <input type="radio" name="certificatePolicy" value={p} defaultChecked={s.certificatePolicy === p} />
+            <input
+              type="radio"
+              name="certificatePolicy"
+              value={p}
+              defaultChecked={s.certificatePolicy === p}
+            />
             {t.sites[p]}
           </label>
         ))}
@@ -118,7 +123,14 @@ function SiteForm({ site, onDone }: { site: Site | null; onDone: (text: string) 
         <textarea name="holidays" rows={3} defaultValue={s.holidays.join("\n")} />
       </Field>
       <Field label={t.sites.atRisk}>
-        <input name="atRiskMinutes" type="number" min={0} max={1440} required defaultValue={String(s.atRiskMinutes)} />
+        <input
+          name="atRiskMinutes"
+          type="number"
+          min={0}
+          max={1440}
+          required
+          defaultValue={String(s.atRiskMinutes)}
+        />
       </Field>
       <div class="wide buttons">
         <button type="submit">{t.save}</button>

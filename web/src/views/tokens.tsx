@@ -55,7 +55,11 @@ export function TokensView() {
       >
         <h2 class="wide">{t.tokens.create}</h2>
         <Field label={t.tokens.role}>
-          <select name="role" value={role} onChange={(e) => setRole((e.target as HTMLSelectElement).value as Role)}>
+          <select
+            name="role"
+            value={role}
+            onChange={(e) => setRole((e.target as HTMLSelectElement).value as Role)}
+          >
             {(["dispatcher", "supervisor", "kiosk", "admin"] as const).map((r) => (
               <option key={r} value={r}>
                 {word(t.roles, r)}

@@ -41,7 +41,9 @@ export function VisitActions({ d, onChanged }: { d: VisitDetail; onChanged: () =
               const siteId = String(f.get("siteId"));
               const note = String(f.get("note") ?? "").trim();
               const body = {
-                ...(from !== wall(d.windowLocal.from) || to !== wall(d.windowLocal.to) ? { window: { from, to } } : {}),
+                ...(from !== wall(d.windowLocal.from) || to !== wall(d.windowLocal.to)
+                  ? { window: { from, to } }
+                  : {}),
                 ...(engineerId !== d.engineerId ? { engineerId } : {}),
                 ...(siteId !== d.siteId ? { siteId } : {}),
                 ...(note ? { note } : {}),
@@ -128,7 +130,11 @@ export function VisitActions({ d, onChanged }: { d: VisitDetail; onChanged: () =
         </form>
       )}
       {message && (
-        <p role={message.ok ? "status" : "alert"} class={message.ok ? "ok" : "error"} id="visit-action-result">
+        <p
+          role={message.ok ? "status" : "alert"}
+          class={message.ok ? "ok" : "error"}
+          id="visit-action-result"
+        >
           {message.text}
         </p>
       )}

@@ -47,7 +47,7 @@ export function CleanupChecklist({ d, t, lang }: { d: VisitDetail; t: Dict; lang
   return (
     <section class="cleanup-list">
       <h2>{t.visit.cleanup}</h2>
-      <ul class="checklist">
+      <ul class="signoff">
         {d.cleanup.required.map((item) => {
           const done = d.cleanup.signed.includes(item);
           return (
@@ -59,7 +59,9 @@ export function CleanupChecklist({ d, t, lang }: { d: VisitDetail; t: Dict; lang
         })}
       </ul>
       {d.cleanup.completeAt !== null && (
-        <p class="ok">{fill(t.visit.cleanupComplete, { at: formatDateTime(d.cleanup.completeAt, d.timeZone, lang) })}</p>
+        <p class="ok">
+          {fill(t.visit.cleanupComplete, { at: formatDateTime(d.cleanup.completeAt, d.timeZone, lang) })}
+        </p>
       )}
     </section>
   );
@@ -87,8 +89,8 @@ export function Confirmations({ d, t, lang }: { d: VisitDetail; t: Dict; lang: L
         ) : (
           <>
             {d.completion.resolved ? t.visit.resolved : t.visit.unresolved} · {t.visit.rating}{" "}
-            <span aria-label={`${d.completion.rating}/5`}>{"★".repeat(d.completion.rating)}</span> ·{" "}
-            <time>{when(d.completion.at)}</time>
+            <span aria-hidden="true">{"★".repeat(d.completion.rating)}</span>
+            <span class="sr-only">{d.completion.rating}/5</span> · <time>{when(d.completion.at)}</time>
             {d.completion.comment && (
               <>
                 {" "}
@@ -159,7 +161,9 @@ export function VisitFacts({ d, t, lang }: { d: VisitDetail; t: Dict; lang: Lang
         {d.cancelled && (
           <>
             <dt>{t.board.cancelled}</dt>
-            <dd>{fill(t.visit.cancelledAt, { at: when(d.cancelled.at), reason: d.cancelled.reason ?? "—" })}</dd>
+            <dd>
+              {fill(t.visit.cancelledAt, { at: when(d.cancelled.at), reason: d.cancelled.reason ?? "—" })}
+            </dd>
           </>
         )}
       </dl>

@@ -14,7 +14,12 @@ export function PrintableReport({ id }: { id: string }) {
   const t = useT();
   const lang = useApp((s) => s.lang);
   const { loaded, error } = useVisit(id);
-  if (error) return <p role="alert" class="error">{error}</p>;
+  if (error)
+    return (
+      <p role="alert" class="error">
+        {error}
+      </p>
+    );
   if (!loaded) return <p class="muted">{t.loading}</p>;
   const { detail: d, presence } = loaded;
   const when = (ms: number) => formatDateTime(ms, d.timeZone, lang);
@@ -38,9 +43,7 @@ export function PrintableReport({ id }: { id: string }) {
           {d.site?.name ?? d.siteId} ({d.timeZone})
         </dd>
         <dt>{t.visit.engineer}</dt>
-        <dd>
-          {d.engineer ? `${d.engineer.name} · ${d.engineer.company} (${d.engineer.id})` : d.engineerId}
-        </dd>
+        <dd>{d.engineer ? `${d.engineer.name} · ${d.engineer.company} (${d.engineer.id})` : d.engineerId}</dd>
         <dt>{t.visit.window}</dt>
         <dd>
           {when(d.window.from)} – {formatTime(d.window.to, d.timeZone, lang)}

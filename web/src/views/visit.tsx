@@ -11,8 +11,8 @@ import { type Dict, fill, formatDateTime, formatHm, formatTime, type Lang, word 
 import { href, reportHref } from "../router.js";
 import { canDispatch, useApp, useT } from "../store.js";
 import { AlarmItem } from "./alarms.js";
-import { VisitFacts } from "./visit-facts.js";
 import { VisitActions } from "./visit-actions.js";
+import { VisitFacts } from "./visit-facts.js";
 
 export interface Loaded {
   detail: VisitDetail;
@@ -40,8 +40,14 @@ export function useVisit(id: string): { loaded: Loaded | null; error: string; re
   useEffect(() => {
     let live = true;
     loadVisit(id)
-      .then((l) => live && (setLoaded(l), setError("")))
-      .catch((e: unknown) => live && setError(errorText(e)));
+      .then((l) => {
+        if (!live) return;
+        setLoaded(l);
+        setError("");
+      })
+      .catch((e: unknown) => {
+        if (live) setError(errorText(e));
+      });
     return () => {
       live = false;
     };
@@ -63,7 +69,17 @@ function Sparkline({ samples }: { samples: Array<[number, number]> }) {
   );
 }
 
-export function PresenceTable({ presence, zone, lang, t }: { presence: Presence[]; zone: string; lang: Lang; t: Dict }) {
+export function PresenceTable({
+  presence,
+  zone,
+  lang,
+  t,
+}: {
+  presence: Presence[];
+  zone: string;
+  lang: Lang;
+  t: Dict;
+}) {
   if (presence.length === 0) return null;
   const when = (ms: number) => formatDateTime(ms, zone, lang);
   return (
@@ -125,7 +141,10 @@ export function Timeline({ d, lang, t }: { d: VisitDetail; lang: Lang; t: Dict }
           </thead>
           <tbody>
             {d.timeline.map((e) => (
-              <tr key={`${e.ref.device}#${e.ref.counter}`} class={`${e.status}${e.lateData ? " late-data" : ""}`}>
+              <tr
+                key={`${e.ref.device}#${e.ref.counter}`}
+                class={`${e.status}${e.lateData ? " late-data" : ""}`}
+              >
                 <td>{word(t.events, e.type)}</td>
                 <td>
                   <time>{when(e.deviceTime)}</time>
@@ -158,8 +177,9 @@ export function Violations({ d, lang, t }: { d: VisitDetail; lang: Lang; t: Dict
         {d.violations.length === 0 && <li>{t.none}</li>}
         {d.violations.map((v) => (
           <li key={`${v.kind}@${v.at}`}>
-            <span class="badge bad">{violationText(t, v)}</span> <time>{formatDateTime(v.at, d.timeZone, lang)}</time> —{" "}
-            {t.visit.evidence}: {v.evidence.map((e) => `${e.device}#${e.counter}`).join(", ") || "—"}
+            <span class="badge bad">{violationText(t, v)}</span>{" "}
+            <time>{formatDateTime(v.at, d.timeZone, lang)}</time> — {t.visit.evidence}:{" "}
+            {v.evidence.map((e) => `${e.device}#${e.counter}`).join(", ") || "—"}
           </li>
         ))}
       </ul>
@@ -177,7 +197,10 @@ export function History({ d, lang, t }: { d: VisitDetail; lang: Lang; t: Dict })
       <ol class="history">
         {d.history.map((h) => {
           const parts: string[] = [];
-          if (h.before && (h.before.window.from !== h.after.window.from || h.before.window.to !== h.after.window.to))
+          if (
+            h.before &&
+            (h.before.window.from !== h.after.window.from || h.before.window.to !== h.after.window.to)
+          )
             parts.push(
               fill(t.visit.windowChange, {
                 from: `${when(h.before.window.from)}–${formatHm(h.before.window.to, d.timeZone, lang)}`,
@@ -220,14 +243,22 @@ export function VisitView({ id }: { id: string }) {
   const engineers = useApp((s) => s.engineers);
   const dispatch = useApp(canDispatch);
   const { loaded, error, reload } = useVisit(id);
-  if (error) return <p role="alert" class="error">{error}</p>;
+  if (error)
+    return (
+      <p role="alert" class="error">
+        {error}
+      </p>
+    );
   if (!loaded) return <p class="muted">{t.loading}</p>;
   const { detail: d, presence, alarms } = loaded;
   const risk = atRisk({ ...d, alarmAcks: [] });
   return (
     <article class="visit-detail">
       <p class="crumbs">
-        <a href={href("board")}>← {t.visit.back}</a> · <a href={reportHref(d.visitId)} id="report-link">{t.visit.printReport}</a>
+        <a href={href("board")}>← {t.visit.back}</a> ·{" "}
+        <a href={reportHref(d.visitId)} id="report-link">
+          {t.visit.printReport}
+        </a>
       </p>
       <h1>
         {d.engineer ? engineerLabel(engineers, d.engineer.id) : d.engineerId} · {d.site?.name ?? d.siteId} ·{" "}
@@ -247,7 +278,7 @@ export function VisitView({ id }: { id: string }) {
           <h2>{t.visit.alarmsOfVisit}</h2>
           <ul class="alarm-list">
             {alarms.map((a) => (
-              <AlarmItem key={a.at} a={a} />
+              <AlarmItem key={a.at} a={a} linkToVisit={false} />
             ))}
           </ul>
         </section>
