@@ -1,20 +1,16 @@
 /** Small form parts the management screens share. */
-import type { ComponentChildren } from "preact";
+import { cloneElement, type VNode } from "preact";
+import { useId } from "preact/hooks";
 
-export function Field({
-  label,
-  children,
-  wide,
-}: {
-  label: string;
-  children: ComponentChildren;
-  wide?: boolean;
-}) {
+/** A labelled control: the label points at its one child control by id (the child's own, if it has one). */
+export function Field({ label, children, wide }: { label: string; children: VNode; wide?: boolean }) {
+  const generated = useId();
+  const id = (children.props as { id?: string }).id ?? generated;
   return (
-    <label class={wide ? "wide" : undefined}>
-      <span>{label}</span>
-      {children}
-    </label>
+    <div class={wide ? "field wide" : "field"}>
+      <label htmlFor={id}>{label}</label>
+      {cloneElement(children, { id })}
+    </div>
   );
 }
 
