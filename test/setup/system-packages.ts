@@ -12,6 +12,11 @@ export const REQUIRED: Array<{ what: string; check: string; pkg: string }> = [
   { what: "chromium", check: "command -v chromium", pkg: "chromium" },
   // The private bus the BlueZ stand-in is served on (BLE suites).
   { what: "dbus-daemon", check: "command -v dbus-daemon", pkg: "dbus-daemon" },
+  // The printed visit report: its PDF turned into a PNG and its text read back.
+  { what: "pdftoppm", check: "command -v pdftoppm", pkg: "poppler-utils" },
+  { what: "pdftotext", check: "command -v pdftotext", pkg: "poppler-utils" },
+  // The XLSX report opened as the zip it is.
+  { what: "unzip", check: "command -v unzip", pkg: "unzip" },
   // Chinese glyphs in the kiosk and dashboard screenshots.
   { what: "a CJK font", check: "fc-list :lang=zh | grep -q .", pkg: "fonts-wqy-zenhei" },
 ];

@@ -13,17 +13,13 @@ const lang = process.env.LOOK_LANG ?? "zh-CN";
 for (const [width, height] of [
   [1440, 900],
   [390, 844],
-]) {
+] as const) {
   const page = await browser.newPage({ viewport: { width, height } });
   page.on("console", (m) => m.type() === "error" && console.log("console:", m.text()));
   page.on("pageerror", (e) => console.log("pageerror:", e.message));
   await page.goto(`http://127.0.0.1:${hub.httpPort}/`);
   await page.evaluate(
-    ([t, l]) => {
-      localStorage.setItem("onsite.token", t);
-      localStorage.setItem("onsite.lang", l);
-    },
-    [w.tokens.admin, lang],
+    `localStorage.setItem("onsite.token", ${JSON.stringify(w.tokens.admin)}); localStorage.setItem("onsite.lang", ${JSON.stringify(lang)})`,
   );
   for (const hash of process.argv.slice(2).length ? process.argv.slice(2) : ["#/board"]) {
     await page.goto(`http://127.0.0.1:${hub.httpPort}/${hash}`);
@@ -31,7 +27,7 @@ for (const [width, height] of [
     await page.waitForTimeout(1200);
     const name = `${hash.replace(/[^a-z0-9]+/gi, "_")}-${width}.png`;
     await page.screenshot({ path: `${out}/${name}`, fullPage: true });
-    const sw = await page.evaluate(() => document.documentElement.scrollWidth);
+    const sw = await page.evaluate<number>("document.documentElement.scrollWidth");
     console.log(name, "scrollWidth", sw);
   }
   await page.close();

@@ -100,7 +100,7 @@ export async function buildWorld(hub: Hub): Promise<World> {
     ),
   );
   const tokens = {
-    admin: hub.adminToken,
+    admin: hub.adminToken ?? "",
     supervisor: await newToken(hub, "supervisor", "Supervisor Wang"),
     dispatcher: await newToken(hub, "dispatcher", "Dispatcher Li"),
     kiosk: await newToken(hub, "kiosk", "front desk", "S1"),

@@ -122,7 +122,7 @@ export const en = {
     heartbeat: "Device heartbeat",
   } as Record<string, string>,
   statuses: {
-    applied: "applied",
+    applied: "accepted",
     redundant: "repeat",
     rejected: "refused",
     ignored: "not a visit step",

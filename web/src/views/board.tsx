@@ -130,8 +130,9 @@ export const BoardRow = memo<RowProps>(function BoardRow({ v, zone, lang, t, eng
       }}
     >
       <td class="engineer" data-label={t.board.engineer}>
-        <a href={visitHref(v.visitId)} aria-label={fill(t.board.open, { id: v.visitId })}>
+        <a href={visitHref(v.visitId)}>
           {engineer}
+          <span class="sr-only"> · {v.visitId}</span>
         </a>
         {risk && (
           <p class="warning" role="status">

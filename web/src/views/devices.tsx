@@ -52,7 +52,8 @@ export function DevicesView() {
         class="grid-form panel"
         onSubmit={async (e) => {
           e.preventDefault();
-          const f = new FormData(e.currentTarget);
+          const form = e.currentTarget;
+          const f = new FormData(form);
           const str = (k: string) => String(f.get(k) ?? "").trim();
           const body = {
             id: str("id"),
@@ -65,7 +66,7 @@ export function DevicesView() {
             const p = await post<Provisioned>("/api/v1/devices", body);
             setMade(p);
             setResult({ ok: true, text: fill(t.devices.provisioned, { id: p.device.id }) });
-            e.currentTarget.reset();
+            form.reset();
             void reload();
           } catch (err) {
             setMade(null);

@@ -36,7 +36,8 @@ export function TokensView() {
         class="grid-form panel"
         onSubmit={async (e) => {
           e.preventDefault();
-          const f = new FormData(e.currentTarget);
+          const form = e.currentTarget;
+          const f = new FormData(form);
           const body = {
             role,
             name: String(f.get("name") ?? "").trim(),
@@ -46,7 +47,7 @@ export function TokensView() {
             const made = await post<PublicToken & { token: string }>("/api/v1/tokens", body);
             setMade(made);
             setResult({ ok: true, text: t.tokens.createdOnce });
-            e.currentTarget.reset();
+            form.reset();
             void reload();
           } catch (err) {
             setResult({ ok: false, text: errorText(err) });
