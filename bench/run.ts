@@ -7,6 +7,7 @@ import { benchHub } from "./hub.js";
 import { benchPresence } from "./presence.js";
 import { benchProjection } from "./projection.js";
 import { benchProtocol } from "./protocol.js";
+import { benchWeb } from "./web.js";
 
 const suites: Record<string, () => unknown> = {
   protocol: benchProtocol,
@@ -14,6 +15,7 @@ const suites: Record<string, () => unknown> = {
   projection: benchProjection,
   hub: benchHub,
   boundaries: benchBoundaries,
+  web: benchWeb,
 };
 
 export async function runBench(wanted: string[]): Promise<void> {

@@ -61,7 +61,19 @@ export const formatDateTime = (ms: number, zone: string, lang: Lang): string =>
   }).format(ms);
 
 /** 2026-11-25 (en-CA's order), the form date inputs and the API use. */
+const days = new Map<string, string>();
 export function isoDay(ms: number, zone: string): string {
+  // The board asks this of every row on every update: the answers are kept (bounded).
+  const key = `${zone}|${ms}`;
+  const known = days.get(key);
+  if (known !== undefined) return known;
+  if (days.size > 20_000) days.clear();
+  const day = computeIsoDay(ms, zone);
+  days.set(key, day);
+  return day;
+}
+
+function computeIsoDay(ms: number, zone: string): string {
   const parts = fmt("en", zone, { year: "numeric", month: "2-digit", day: "2-digit" }).formatToParts(ms);
   const part = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
   return `${part("year")}-${part("month")}-${part("day")}`;
