@@ -164,7 +164,7 @@ export function DevicesView() {
         </section>
       )}
       <div class="scroll">
-        <table class="list" id="device-list">
+        <table class="list cards-on-phone" id="device-list">
           <thead>
             <tr>
               <th scope="col">{t.devices.id}</th>
@@ -182,18 +182,18 @@ export function DevicesView() {
           <tbody>
             {devices.map((d) => (
               <tr key={d.id} data-device={d.id} class={d.revokedAt ? "revoked" : ""}>
-                <td>
+                <td data-label={t.devices.id}>
                   <code>{d.id}</code>
                 </td>
-                <td>{word(t.deviceKinds, d.kind)}</td>
-                <td>
+                <td data-label={t.devices.kind}>{word(t.deviceKinds, d.kind)}</td>
+                <td data-label={`${t.board.engineer} / ${t.board.site}`}>
                   {d.engineerId
                     ? engineerLabel(engineers, d.engineerId)
                     : (sites.find((s) => s.id === d.siteId)?.name ?? d.siteId ?? "")}
                 </td>
-                <td>{when(d.createdAt)}</td>
-                <td>{when(d.lastSeenAt)}</td>
-                <td>
+                <td data-label={t.devices.created}>{when(d.createdAt)}</td>
+                <td data-label={t.devices.lastSeen}>{when(d.lastSeenAt)}</td>
+                <td data-label={t.devices.revoke}>
                   {d.revokedAt ? (
                     fill(t.devices.revoked, { at: when(d.revokedAt) })
                   ) : (

@@ -110,7 +110,7 @@ export function TokensView() {
         </section>
       )}
       <div class="scroll">
-        <table class="list" id="token-list">
+        <table class="list cards-on-phone" id="token-list">
           <thead>
             <tr>
               <th scope="col">{t.tokens.name}</th>
@@ -125,11 +125,13 @@ export function TokensView() {
           <tbody>
             {tokens.map((k) => (
               <tr key={k.id} data-token={k.id} class={k.revokedAt ? "revoked" : ""}>
-                <td>{k.name}</td>
-                <td>{word(t.roles, k.role)}</td>
-                <td>{k.siteId ? (sites.find((s) => s.id === k.siteId)?.name ?? k.siteId) : "—"}</td>
-                <td>{when(k.createdAt)}</td>
-                <td>
+                <td data-label={t.tokens.name}>{k.name}</td>
+                <td data-label={t.tokens.role}>{word(t.roles, k.role)}</td>
+                <td data-label={t.board.site}>
+                  {k.siteId ? (sites.find((s) => s.id === k.siteId)?.name ?? k.siteId) : "—"}
+                </td>
+                <td data-label={t.tokens.created}>{when(k.createdAt)}</td>
+                <td data-label={t.tokens.revoke}>
                   {k.revokedAt ? (
                     fill(t.tokens.revoked, { at: when(k.revokedAt) })
                   ) : (

@@ -86,7 +86,7 @@ export function PresenceTable({
     <section>
       <h2>{t.visit.presence}</h2>
       <div class="scroll">
-        <table class="presence">
+        <table class="presence cards-on-phone">
           <thead>
             <tr>
               <th scope="col">{t.visit.gateway}</th>
@@ -105,12 +105,14 @@ export function PresenceTable({
                 : "—";
               return (
                 <tr key={p.id}>
-                  <td>{p.gateway}</td>
-                  <td>{when(p.arrivedAt)}</td>
-                  <td>{when(p.lastHeardAt)}</td>
-                  <td>{p.detectedAt === null ? t.visit.stillPresent : when(p.detectedAt)}</td>
-                  <td>{p.sightings}</td>
-                  <td>
+                  <td data-label={t.visit.gateway}>{p.gateway}</td>
+                  <td data-label={t.visit.firstHeard}>{when(p.arrivedAt)}</td>
+                  <td data-label={t.visit.lastHeard}>{when(p.lastHeardAt)}</td>
+                  <td data-label={t.visit.departedAt}>
+                    {p.detectedAt === null ? t.visit.stillPresent : when(p.detectedAt)}
+                  </td>
+                  <td data-label={t.visit.sightings}>{p.sightings}</td>
+                  <td data-label={t.visit.rssi}>
                     {range} <Sparkline samples={p.rssi} />
                   </td>
                 </tr>
@@ -129,7 +131,7 @@ export function Timeline({ d, lang, t }: { d: VisitDetail; lang: Lang; t: Dict }
     <section>
       <h2>{t.visit.timeline}</h2>
       <div class="scroll">
-        <table class="timeline">
+        <table class="timeline cards-on-phone">
           <thead>
             <tr>
               <th scope="col">{t.visit.event}</th>
@@ -145,19 +147,19 @@ export function Timeline({ d, lang, t }: { d: VisitDetail; lang: Lang; t: Dict }
                 key={`${e.ref.device}#${e.ref.counter}`}
                 class={`${e.status}${e.lateData ? " late-data" : ""}`}
               >
-                <td>{word(t.events, e.type)}</td>
-                <td>
+                <td data-label={t.visit.event}>{word(t.events, e.type)}</td>
+                <td data-label={t.visit.deviceTime}>
                   <time>{when(e.deviceTime)}</time>
                 </td>
-                <td>
+                <td data-label={t.visit.hubTime}>
                   <time>{when(e.hubTime)}</time>
                 </td>
-                <td>
+                <td data-label={t.visit.status}>
                   {word(t.statuses, e.status)}
                   {e.reason ? ` — ${reasonText(t, e.reason)}` : ""}
                   {e.lateData && <span class="badge"> {t.visit.lateData}</span>}
                 </td>
-                <td class="ref">
+                <td class="ref" data-label={t.visit.evidence}>
                   {e.ref.device}#{e.ref.counter}
                 </td>
               </tr>
