@@ -376,7 +376,10 @@ program
   .description(
     "run the benchmarks (same as npm run bench); figures are ratios against baselines run in the same process",
   )
-  .argument("[suites...]", "suites to run: protocol, presence, projection, hub (default: all)")
+  .argument(
+    "[suites...]",
+    "suites to run: protocol, presence, projection, hub, boundaries, web (default: all)",
+  )
   .action((suites: string[]) => {
     // Benchmarks run from the source tree with tsx (a dev dependency), like `npm run bench`.
     const root = fileURLToPath(
