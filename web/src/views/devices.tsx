@@ -163,7 +163,7 @@ export function DevicesView() {
           </button>
         </section>
       )}
-      <div class="scroll">
+      <div class="table-wrap">
         <table class="list cards-on-phone" id="device-list">
           <thead>
             <tr>

@@ -73,8 +73,8 @@ function Bar({ value, max, label }: { value: number; max: number; label: string 
 function TallyTable({ rows, caption, id }: { rows: Tally[]; caption: string; id: string }) {
   const t = useT();
   return (
-    <div class="scroll">
-      <table class="tally" id={id}>
+    <div class="table-wrap">
+      <table class="tally cards-on-phone" id={id}>
         <caption>{caption}</caption>
         <thead>
           <tr>
@@ -92,18 +92,18 @@ function TallyTable({ rows, caption, id }: { rows: Tally[]; caption: string; id:
           {rows.map((r) => (
             <tr key={r.key}>
               <th scope="row">{r.label}</th>
-              <td>{r.visits}</td>
-              <td>{r.arrived}</td>
-              <td>
+              <td data-label={t.reports.visits}>{r.visits}</td>
+              <td data-label={t.reports.arrived}>{r.arrived}</td>
+              <td data-label={t.reports.onTimeShare}>
                 <span class="share">
                   <span class="share-fill" style={{ width: `${pct(r.onTime, r.arrived)}%` }} />
                 </span>{" "}
                 {r.arrived > 0 ? `${pct(r.onTime, r.arrived)}%` : "—"}
               </td>
-              <td>{r.late}</td>
-              <td>{r.noShow}</td>
-              <td>{r.violations}</td>
-              <td>
+              <td data-label={t.reports.late}>{r.late}</td>
+              <td data-label={t.reports.noShow}>{r.noShow}</td>
+              <td data-label={t.reports.violations}>{r.violations}</td>
+              <td data-label={t.reports.rating}>
                 {r.ratings.length
                   ? (r.ratings.reduce((a, b) => a + b, 0) / r.ratings.length).toFixed(1)
                   : "—"}

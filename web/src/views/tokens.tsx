@@ -109,7 +109,7 @@ export function TokensView() {
           </button>
         </section>
       )}
-      <div class="scroll">
+      <div class="table-wrap">
         <table class="list cards-on-phone" id="token-list">
           <thead>
             <tr>

@@ -85,7 +85,7 @@ export function PresenceTable({
   return (
     <section>
       <h2>{t.visit.presence}</h2>
-      <div class="scroll">
+      <div class="table-wrap">
         <table class="presence cards-on-phone">
           <thead>
             <tr>
@@ -130,7 +130,7 @@ export function Timeline({ d, lang, t }: { d: VisitDetail; lang: Lang; t: Dict }
   return (
     <section>
       <h2>{t.visit.timeline}</h2>
-      <div class="scroll">
+      <div class="table-wrap">
         <table class="timeline cards-on-phone">
           <thead>
             <tr>
