@@ -13,9 +13,9 @@ export function violationText(t: Dict, x: Violation): string {
   if ((x.kind === "late_arrival" || x.kind === "late_without_notice") && x.minutesLate > 0)
     return `${base} (${fill(t.minutesLate, { m: x.minutesLate })})`;
   if (x.kind === "work_without_gear" && x.missing.length > 0)
-    return `${base}: ${x.missing.map((i) => word(t.ppe, i)).join("、")}`;
+    return `${base}: ${x.missing.map((i) => word(t.ppe, i)).join(t.listSep)}`;
   if (x.kind === "departed_without_cleanup" && x.missing.length > 0)
-    return `${base}: ${x.missing.map((i) => word(t.cleanupItems, i)).join("、")}`;
+    return `${base}: ${x.missing.map((i) => word(t.cleanupItems, i)).join(t.listSep)}`;
   return base;
 }
 
@@ -28,7 +28,7 @@ export function reasonText(t: Dict, reason: string | undefined): string {
       items: (ppe[1] ?? "")
         .split(", ")
         .map((i) => word(t.ppe, i))
-        .join("、"),
+        .join(t.listSep),
     });
   return word(t.reasons, reason);
 }
@@ -49,7 +49,7 @@ export function gearText(t: Dict, v: VisitRow): { text: string; tone: "" | "ok" 
   if (v.gear.required.length === 0) return { text: t.board.noneRequired, tone: "" };
   if (v.gear.missing.length === 0) return { text: t.board.ok, tone: "ok" };
   if (v.violations.some((x) => x.kind === "work_without_gear"))
-    return { text: v.gear.missing.map((i) => word(t.ppe, i)).join("、"), tone: "bad" };
+    return { text: v.gear.missing.map((i) => word(t.ppe, i)).join(t.listSep), tone: "bad" };
   if (!v.checkin?.consent) return { text: "—", tone: "" };
   return {
     text: fill(t.board.confirmedOf, { n: v.gear.confirmed.length, m: v.gear.required.length }),

@@ -17,6 +17,8 @@ export const en = {
   cancel: "Cancel",
   save: "Save",
   close: "Close",
+  /** Between the items of a list in running text. */
+  listSep: ", ",
   none: "none",
   yes: "yes",
   no: "no",

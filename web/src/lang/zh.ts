@@ -19,6 +19,8 @@ export const zh: typeof en = {
   cancel: "取消",
   save: "保存",
   close: "关闭",
+  /** Between the items of a list in running text. */
+  listSep: "、",
   none: "无",
   yes: "是",
   no: "否",

@@ -94,7 +94,7 @@ export function AlarmItem({
             <>
               {" · "}
               {fill(t.alarms.missingItems, {
-                items: a.missing.map((i) => word(t.cleanupItems, i)).join("、"),
+                items: a.missing.map((i) => word(t.cleanupItems, i)).join(t.listSep),
               })}
             </>
           )}

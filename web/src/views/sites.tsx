@@ -177,9 +177,9 @@ export function SitesView() {
               <dt>{t.sites.timeZone}</dt>
               <dd>{s.timeZone}</dd>
               <dt>{t.sites.requiredPpe}</dt>
-              <dd>{s.requiredPpe.map((i) => word(t.ppe, i)).join("、") || t.none}</dd>
+              <dd>{s.requiredPpe.map((i) => word(t.ppe, i)).join(t.listSep) || t.none}</dd>
               <dt>{t.sites.cleanup}</dt>
-              <dd>{s.cleanupChecklist.map((i) => word(t.cleanupItems, i)).join("、")}</dd>
+              <dd>{s.cleanupChecklist.map((i) => word(t.cleanupItems, i)).join(t.listSep)}</dd>
               <dt>{t.sites.certificates}</dt>
               <dd>
                 {s.requiredCertificates.join(", ") || t.none} · {t.sites[s.certificatePolicy]}

@@ -137,7 +137,7 @@ export function VisitFacts({ d, t, lang }: { d: VisitDetail; t: Dict; lang: Lang
               ? fill(t.visit.ppeComplete, { at: when(d.gear.completeAt) })
               : fill(t.visit.ppePending, { n: d.gear.confirmed.length, m: d.gear.required.length })}
           {d.gear.required.length > 0 && (
-            <span class="muted"> ({d.gear.required.map((i) => word(t.ppe, i)).join("、")})</span>
+            <span class="muted"> ({d.gear.required.map((i) => word(t.ppe, i)).join(t.listSep)})</span>
           )}
         </dd>
         <dt>{t.visit.workStarted}</dt>
