@@ -56,6 +56,7 @@ export const en = {
     anyViolation: "any violation",
     noVisits: "No visits on this day.",
     noMatch: "No visit matches these filters.",
+    visitsOne: "1 visit",
     visits: "{n} visits",
     window: "Promised window",
     arrival: "Arrival",

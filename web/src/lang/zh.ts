@@ -58,6 +58,7 @@ export const zh: typeof en = {
     anyViolation: "有任何违规",
     noVisits: "这一天没有上门服务。",
     noMatch: "没有符合筛选条件的上门服务。",
+    visitsOne: "1 次上门",
     visits: "{n} 次上门",
     window: "承诺到达时段",
     arrival: "到达",

@@ -174,19 +174,29 @@ export const BoardRow = memo<RowProps>(function BoardRow({ v, zone, lang, t, eng
 });
 
 /** The visits of one site: the same columns and widths for every site. */
-export function SiteTable({ siteId, rows, title }: { siteId: string; rows: VisitRow[]; title?: string }) {
+export function SiteTable({
+  siteId,
+  rows,
+  idPrefix = "site",
+}: {
+  siteId: string;
+  rows: VisitRow[];
+  idPrefix?: string;
+}) {
   const t = useT();
   const lang = useApp((s) => s.lang);
   const sites = useApp((s) => s.sites);
   const engineers = useApp((s) => s.engineers);
   const site = sites.find((s) => s.id === siteId);
   const zone = site?.timeZone ?? "UTC";
-  const headId = `site-${siteId}-${title ?? ""}`.replace(/[^A-Za-z0-9_-]/g, "_");
+  const headId = `${idPrefix}-${siteId}`.replace(/[^A-Za-z0-9_-]/g, "_");
   return (
     <section class="site" aria-labelledby={headId}>
       <h2 id={headId}>
-        {title ?? site?.name ?? siteId} <small>{zone}</small>{" "}
-        <small class="count">{fill(t.board.visits, { n: rows.length })}</small>
+        {site?.name ?? siteId} <small>{zone}</small>{" "}
+        <small class="count">
+          {rows.length === 1 ? t.board.visitsOne : fill(t.board.visits, { n: rows.length })}
+        </small>
       </h2>
       <table class="board">
         <colgroup>

@@ -45,7 +45,7 @@ export function RangeView({ query }: { query: URLSearchParams }) {
     <section class="range-view">
       <h1>{t.range.title}</h1>
       <form
-        class="toolbar range-form"
+        class="range-form"
         onSubmit={(e) => {
           e.preventDefault();
           const data = new FormData(e.currentTarget);
@@ -72,7 +72,7 @@ export function RangeView({ query }: { query: URLSearchParams }) {
       ) : (
         <>
           <p class="muted" id="range-total">
-            {fill(t.board.visits, { n: total })}
+            {total === 1 ? t.board.visitsOne : fill(t.board.visits, { n: total })}
           </p>
           {days.map(([day, list]) => (
             <section class="range-day" key={day}>
@@ -83,12 +83,7 @@ export function RangeView({ query }: { query: URLSearchParams }) {
                 list,
                 state.sites.map((s) => s.id),
               ).map(([siteId, siteRows]) => (
-                <SiteTable
-                  key={siteId}
-                  siteId={siteId}
-                  rows={siteRows}
-                  title={`${state.sites.find((s) => s.id === siteId)?.name ?? siteId}`}
-                />
+                <SiteTable key={siteId} siteId={siteId} rows={siteRows} idPrefix={`d${day}`} />
               ))}
             </section>
           ))}
