@@ -292,57 +292,81 @@ describe("the dashboard in Chromium", { timeout: 120_000 }, () => {
     }
   });
 
-  it("lets a dispatcher book a visit for tomorrow, find it with the date picker, reschedule, cancel and restore it, each in the audit trail", async () => {
-    const page = await open(w.tokens.dispatcher, "zh-CN", "desktop", "#/dispatch");
-    const tomorrow = shanghaiDay(Date.now() + 86_400_000);
-    await page.selectOption('#create-visit select[name="siteId"]', "S2");
-    await page.selectOption('#create-visit select[name="engineerId"]', "E2");
-    await page.fill('#create-visit input[name="from"]', `${tomorrow}T09:00`);
-    await page.fill('#create-visit input[name="to"]', `${tomorrow}T11:00`);
-    await page.fill('#create-visit input[name="id"]', "T-1");
-    await page.click('#create-visit button[type="submit"]');
-    await page.waitForSelector("#create-result.ok");
-    // CSV import with a bad row, while the live stream keeps patching rows: what was typed stays.
-    await page.fill(
-      "#csv-text",
-      `id,site_id,engineer_id,date,from,to\nC-1,S1,E1,${tomorrow},13:00,14:00\nC-2,S1,E9,${tomorrow},09:00,11:00\n`,
-    );
-    await w.ev(w.badge, "badge-1", { type: "heartbeat", battery: 80 });
-    await page.click('#import-csv button[type="submit"]');
-    await page.waitForSelector("table.errors");
-    expect(await text(page, "table.errors tbody")).toContain("engineer_id");
-    await shot(page, "dispatch-zh-desktop");
-    await page.click('a[data-view="board"]');
-    await page.waitForSelector("#day");
-    await page.click("#day-next");
-    await page.waitForSelector('tr[data-visit="T-1"]');
-    expect(await page.locator('tr[data-visit="C-1"]').count()).toBe(1);
-    await page.click('tr[data-visit="T-1"] a');
-    await page.waitForSelector("#edit-visit", { state: "attached" });
-    await page.click(".visit-actions details:first-child summary");
-    await page.fill('#edit-visit input[name="from"]', `${tomorrow}T14:00`);
-    await page.fill('#edit-visit input[name="to"]', `${tomorrow}T16:00`);
-    await page.selectOption('#edit-visit select[name="engineerId"]', "E3");
-    await page.fill('#edit-visit input[name="note"]', "客户改约下午");
-    await page.click('#edit-visit button[type="submit"]');
-    await page.waitForSelector('.history li[data-change="reassigned"]');
-    expect(await text(page, '.history li[data-change="reassigned"]')).toContain("客户改约下午");
-    expect(await text(page, '.history li[data-change="reassigned"]')).toMatch(/14:00:00/);
-    await page.click(".visit-actions details.danger summary");
-    await page.fill('#cancel-visit input[name="reason"]', "客户临时出差");
-    await page.click('#cancel-visit button[type="submit"]');
-    await page.waitForSelector('.history li[data-change="cancelled"]');
-    expect(await text(page, ".visit-detail h1")).toContain("已取消");
-    await shot(page, "visit-cancelled-zh-desktop");
-    await page.click('#restore-visit button[type="submit"]');
-    await page.waitForSelector('.history li[data-change="restored"]');
-    expect((await hub.ctx.store.visitChanges("T-1")).map((c) => c.kind)).toEqual([
-      "created",
-      "reassigned",
-      "cancelled",
-      "restored",
-    ]);
-  });
+  const DISPATCH = {
+    "zh-CN": {
+      tag: "zh",
+      visit: "T-1",
+      ok: "C-1",
+      bad: "C-2",
+      note: "客户改约下午",
+      reason: "客户临时出差",
+      cancelled: "已取消",
+    },
+    en: {
+      tag: "en",
+      visit: "T-2",
+      ok: "C-3",
+      bad: "C-4",
+      note: "Customer asked for the afternoon",
+      reason: "Customer away",
+      cancelled: "cancelled",
+    },
+  } as const;
+  it.each(["zh-CN", "en"] as const)(
+    "lets a dispatcher (%s) book a visit for tomorrow, find it with the date picker, reschedule, cancel and restore it, each in the audit trail",
+    async (lang) => {
+      const d = DISPATCH[lang];
+      const page = await open(w.tokens.dispatcher, lang, "desktop", "#/dispatch");
+      const tomorrow = shanghaiDay(Date.now() + 86_400_000);
+      await page.selectOption('#create-visit select[name="siteId"]', "S2");
+      await page.selectOption('#create-visit select[name="engineerId"]', "E2");
+      await page.fill('#create-visit input[name="from"]', `${tomorrow}T09:00`);
+      await page.fill('#create-visit input[name="to"]', `${tomorrow}T11:00`);
+      await page.fill('#create-visit input[name="id"]', d.visit);
+      await page.click('#create-visit button[type="submit"]');
+      await page.waitForSelector("#create-result.ok");
+      // CSV import with a bad row, while the live stream keeps patching rows: what was typed stays.
+      await page.fill(
+        "#csv-text",
+        `id,site_id,engineer_id,date,from,to\n${d.ok},S1,E1,${tomorrow},13:00,14:00\n${d.bad},S1,E9,${tomorrow},09:00,11:00\n`,
+      );
+      await w.ev(w.badge, "badge-1", { type: "heartbeat", battery: 80 });
+      await page.click('#import-csv button[type="submit"]');
+      await page.waitForSelector("table.errors");
+      expect(await text(page, "table.errors tbody")).toContain("engineer_id");
+      await shot(page, `dispatch-${d.tag}-desktop`);
+      await page.click('a[data-view="board"]');
+      await page.waitForSelector("#day");
+      await page.click("#day-next");
+      await page.waitForSelector(`tr[data-visit="${d.visit}"]`);
+      expect(await page.locator(`tr[data-visit="${d.ok}"]`).count()).toBe(1);
+      await page.click(`tr[data-visit="${d.visit}"] a`);
+      await page.waitForSelector("#edit-visit", { state: "attached" });
+      await page.click(".visit-actions details:first-child summary");
+      await page.fill('#edit-visit input[name="from"]', `${tomorrow}T14:00`);
+      await page.fill('#edit-visit input[name="to"]', `${tomorrow}T16:00`);
+      await page.selectOption('#edit-visit select[name="engineerId"]', "E3");
+      await page.fill('#edit-visit input[name="note"]', d.note);
+      await page.click('#edit-visit button[type="submit"]');
+      await page.waitForSelector('.history li[data-change="reassigned"]');
+      expect(await text(page, '.history li[data-change="reassigned"]')).toContain(d.note);
+      expect(await text(page, '.history li[data-change="reassigned"]')).toMatch(/14:00:00/);
+      await page.click(".visit-actions details.danger summary");
+      await page.fill('#cancel-visit input[name="reason"]', d.reason);
+      await page.click('#cancel-visit button[type="submit"]');
+      await page.waitForSelector('.history li[data-change="cancelled"]');
+      expect(await text(page, ".visit-detail h1")).toContain(d.cancelled);
+      await shot(page, `visit-cancelled-${d.tag}-desktop`);
+      await page.click('#restore-visit button[type="submit"]');
+      await page.waitForSelector('.history li[data-change="restored"]');
+      expect((await hub.ctx.store.visitChanges(d.visit)).map((c) => c.kind)).toEqual([
+        "created",
+        "reassigned",
+        "cancelled",
+        "restored",
+      ]);
+    },
+  );
 
   it("filters the board by violation and shows a range of days", async () => {
     const page = await open(
@@ -364,79 +388,109 @@ describe("the dashboard in Chromium", { timeout: 120_000 }, () => {
     await shot(page, "range-en-desktop");
   });
 
-  it("lets an admin manage sites, engineers, devices (credentials once, with a QR code) and tokens (a kiosk's link opens its screen)", async () => {
-    const page = await open(w.tokens.admin, "zh-CN", "desktop", "#/sites");
-    await page.click("#new-site");
-    await page.fill('#site-form input[name="id"]', "S3");
-    await page.fill('#site-form input[name="name"]', "浦东仓库");
-    await page.fill('#site-form input[name="timeZone"]', "Asia/Shanghai");
-    await page.check('#site-form input[name="requiredPpe"][value="harness"]');
-    await page.uncheck('#site-form input[name="workingDays"][value="5"]');
-    await page.check('#site-form input[name="certificatePolicy"][value="refuse"]');
-    await page.fill('#site-form textarea[name="holidays"]', "2026-10-01\n2026-10-02");
-    await page.click('#site-form button[type="submit"]');
-    await page.waitForSelector("#sites-notice.ok");
-    expect(await hub.ctx.store.getSite("S3")).toMatchObject({
-      name: "浦东仓库",
-      requiredPpe: ["helmet", "safety_shoes", "harness"],
-      workingDays: [1, 2, 3, 4],
-      certificatePolicy: "refuse",
-      holidays: ["2026-10-01", "2026-10-02"],
-    });
-    await shot(page, "sites-zh-desktop");
-    await page.goto(`${base()}#/engineers`);
-    await page.click("#new-engineer");
-    await page.fill('#engineer-form input[name="id"]', "E4");
-    await page.fill('#engineer-form input[name="name"]', "王强");
-    await page.fill('#engineer-form input[name="company"]', "盛达机电");
-    await page.click('#engineer-form button[type="submit"]');
-    await page.waitForSelector("#engineers-notice.ok");
-    expect((await hub.ctx.store.getEngineer("E4"))?.certificates[0]?.kind).toBe("safety_training");
-    expect(await text(page, '[data-engineer="E3"] .cert')).toContain("已过期");
-    await shot(page, "engineers-zh-desktop");
+  const ADMIN = {
+    "zh-CN": {
+      tag2: "zh",
+      site: "S3",
+      siteName: "浦东仓库",
+      engineer: "E4",
+      engineerName: "王强",
+      company: "盛达机电",
+      expired: "已过期",
+      badge: "badge-4",
+      tag: "0A0B0C0D0E",
+      tokenName: "前台平板",
+    },
+    en: {
+      tag2: "en",
+      site: "S4",
+      siteName: "Pudong warehouse",
+      engineer: "E5",
+      engineerName: "Wang Qiang",
+      company: "Shengda",
+      expired: "expired",
+      badge: "badge-5",
+      tag: "0A0B0C0D0F",
+      tokenName: "Front desk tablet",
+    },
+  } as const;
+  it.each(["zh-CN", "en"] as const)(
+    "lets an admin (%s) manage sites, engineers, devices (credentials once, with a QR code) and tokens (a kiosk's link opens its screen)",
+    async (lang) => {
+      const a = ADMIN[lang];
+      const page = await open(w.tokens.admin, lang, "desktop", "#/sites");
+      await page.click("#new-site");
+      await page.fill('#site-form input[name="id"]', a.site);
+      await page.fill('#site-form input[name="name"]', a.siteName);
+      await page.fill('#site-form input[name="timeZone"]', "Asia/Shanghai");
+      await page.check('#site-form input[name="requiredPpe"][value="harness"]');
+      await page.uncheck('#site-form input[name="workingDays"][value="5"]');
+      await page.check('#site-form input[name="certificatePolicy"][value="refuse"]');
+      await page.fill('#site-form textarea[name="holidays"]', "2026-10-01\n2026-10-02");
+      await page.click('#site-form button[type="submit"]');
+      await page.waitForSelector("#sites-notice.ok");
+      expect(await hub.ctx.store.getSite(a.site)).toMatchObject({
+        name: a.siteName,
+        requiredPpe: ["helmet", "safety_shoes", "harness"],
+        workingDays: [1, 2, 3, 4],
+        certificatePolicy: "refuse",
+        holidays: ["2026-10-01", "2026-10-02"],
+      });
+      await shot(page, `sites-${a.tag2}-desktop`);
+      await page.goto(`${base()}#/engineers`);
+      await page.click("#new-engineer");
+      await page.fill('#engineer-form input[name="id"]', a.engineer);
+      await page.fill('#engineer-form input[name="name"]', a.engineerName);
+      await page.fill('#engineer-form input[name="company"]', a.company);
+      await page.click('#engineer-form button[type="submit"]');
+      await page.waitForSelector("#engineers-notice.ok");
+      expect((await hub.ctx.store.getEngineer(a.engineer))?.certificates[0]?.kind).toBe("safety_training");
+      expect(await text(page, '[data-engineer="E3"] .cert')).toContain(a.expired);
+      await shot(page, `engineers-${a.tag2}-desktop`);
 
-    await page.goto(`${base()}#/devices`);
-    await page.fill('#provision input[name="id"]', "badge-4");
-    await page.selectOption('#provision select[name="engineerId"]', "E4");
-    await page.fill('#provision input[name="rfidTag"]', "0A0B0C0D0E");
-    await page.click('#provision button[type="submit"]');
-    await page.waitForSelector("#credentials svg.qr");
-    expect((await text(page, "#device-password")).length).toBeGreaterThanOrEqual(20);
-    expect((await text(page, "#device-key")).length).toBe(32);
-    await shot(page, "devices-zh-desktop");
-    page.once("dialog", (d) => void d.accept());
-    await page.click('[data-revoke="badge-4"]');
-    await page.waitForFunction(
-      `document.querySelector('tr[data-device="badge-4"]')?.classList.contains("revoked")`,
-    );
-    expect((await hub.ctx.store.getDevice("badge-4"))?.revokedAt).not.toBeNull();
+      await page.goto(`${base()}#/devices`);
+      await page.fill('#provision input[name="id"]', a.badge);
+      await page.selectOption('#provision select[name="engineerId"]', a.engineer);
+      await page.fill('#provision input[name="rfidTag"]', a.tag);
+      await page.click('#provision button[type="submit"]');
+      await page.waitForSelector("#credentials svg.qr");
+      expect((await text(page, "#device-password")).length).toBeGreaterThanOrEqual(20);
+      expect((await text(page, "#device-key")).length).toBe(32);
+      await shot(page, `devices-${a.tag2}-desktop`);
+      page.once("dialog", (d) => void d.accept());
+      await page.click(`[data-revoke="${a.badge}"]`);
+      await page.waitForFunction(
+        `document.querySelector('tr[data-device="${a.badge}"]')?.classList.contains("revoked")`,
+      );
+      expect((await hub.ctx.store.getDevice(a.badge))?.revokedAt).not.toBeNull();
 
-    await page.goto(`${base()}#/tokens`);
-    await page.selectOption('#create-token select[name="role"]', "kiosk");
-    await page.fill('#create-token input[name="name"]', "前台平板");
-    await page.selectOption('#create-token select[name="siteId"]', "S1");
-    await page.click('#create-token button[type="submit"]');
-    await page.waitForSelector("#new-token svg.qr");
-    const link = (await page.locator("#kiosk-url").getAttribute("href")) ?? "";
-    expect(link).toMatch(/\/kiosk\/S1#token=[^&]{20,}$/);
-    await shot(page, "tokens-zh-desktop");
-    // The kiosk screen opens signed in from its link, and takes the token out of the address.
-    const kioskContext = await browser.newContext({ viewport: { width: 1024, height: 768 } });
-    contexts.push(kioskContext);
-    const kiosk = await kioskContext.newPage();
-    await kiosk.goto(link);
-    await kiosk.waitForSelector(".site-name");
-    expect(kiosk.url()).not.toContain("token");
-    const tokenId = await page
-      .locator('tr[data-token] >> text="前台平板"')
-      .locator("..")
-      .getAttribute("data-token");
-    page.once("dialog", (d) => void d.accept());
-    await page.click(`[data-revoke-token="${tokenId}"]`);
-    await eventually(
-      async () => (await hub.ctx.store.listTokens()).find((k) => k.name === "前台平板")?.revokedAt,
-    );
-  });
+      await page.goto(`${base()}#/tokens`);
+      await page.selectOption('#create-token select[name="role"]', "kiosk");
+      await page.fill('#create-token input[name="name"]', a.tokenName);
+      await page.selectOption('#create-token select[name="siteId"]', "S1");
+      await page.click('#create-token button[type="submit"]');
+      await page.waitForSelector("#new-token svg.qr");
+      const link = (await page.locator("#kiosk-url").getAttribute("href")) ?? "";
+      expect(link).toMatch(/\/kiosk\/S1#token=[^&]{20,}$/);
+      await shot(page, `tokens-${a.tag2}-desktop`);
+      // The kiosk screen opens signed in from its link, and takes the token out of the address.
+      const kioskContext = await browser.newContext({ viewport: { width: 1024, height: 768 } });
+      contexts.push(kioskContext);
+      const kiosk = await kioskContext.newPage();
+      await kiosk.goto(link);
+      await kiosk.waitForSelector(".site-name");
+      expect(kiosk.url()).not.toContain("token");
+      const tokenId = await page
+        .locator(`tr[data-token] >> text="${a.tokenName}"`)
+        .locator("..")
+        .getAttribute("data-token");
+      page.once("dialog", (d) => void d.accept());
+      await page.click(`[data-revoke-token="${tokenId}"]`);
+      await eventually(
+        async () => (await hub.ctx.store.listTokens()).find((k) => k.name === a.tokenName)?.revokedAt,
+      );
+    },
+  );
 
   it("exports CSV that Excel reads as UTF-8 and XLSX, over any range, per site and per engineer", async () => {
     const from = shanghaiDay(Date.now() - 86_400_000);
@@ -457,14 +511,14 @@ describe("the dashboard in Chromium", { timeout: 120_000 }, () => {
       `/api/v1/reports/visits.csv?from=${from}&to=${to}&engineer=E3`,
       w.tokens.supervisor,
     );
-    // E3's visits: yesterday's V5, today's V3, and T-1 reassigned to E3 for tomorrow.
+    // E3's visits: yesterday's V5, today's V3, and T-1 and T-2 reassigned to E3 for tomorrow.
     expect(
       byEngineer.text
         .trim()
         .split("\r\n")
         .slice(1)
         .map((l) => l.split(",")[0]),
-    ).toEqual(["V5", "V3", "T-1"]);
+    ).toEqual(["V5", "V3", "T-1", "T-2"]);
     const x = await fetch(`${base()}api/v1/reports/visits.xlsx?from=${from}&to=${to}&lang=zh-CN`, {
       headers: { authorization: `Bearer ${w.tokens.supervisor}` },
     });
