@@ -2,6 +2,10 @@
  * The API the dashboard stands on: the alarm list's order and its batch acknowledgement with a
  * note (all or none), report ranges, who may do what, and the live stream's visit row.
  */
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Hub } from "../../hub/app.js";
 import { api, eventually, startHub, tempDir } from "../hub/helpers.js";
@@ -116,6 +120,28 @@ describe("the dashboard's API", () => {
     }
     expect((await api(hub, "GET", "/api/v1/reports/visits.xlsx?day=today", w.tokens.kiosk)).status).toBe(403);
   });
+
+  it("writes the report from the CLI: CSV with its byte-order mark, XLSX to a file", async () => {
+    const run = (...args: string[]) =>
+      promisify(execFile)(process.execPath, ["--import", "tsx", "bin/onsite.ts", "report", ...args], {
+        env: {
+          ...process.env,
+          ONSITE_URL: `http://127.0.0.1:${hub.httpPort}`,
+          ONSITE_TOKEN: w.tokens.supervisor,
+        },
+      });
+    const csv = join(dir.path, "r.csv");
+    const xlsx = join(dir.path, "r.xlsx");
+    const from = shanghaiDay(Date.now() - 86_400_000);
+    const to = shanghaiDay(Date.now() + 86_400_000);
+    await run("--from", from, "--to", to, "--engineer", "E2", "-o", csv);
+    const bytes = readFileSync(csv);
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(bytes.toString("utf8")).toContain("李娜");
+    await run("--from", from, "--to", to, "--site", "S1", "--format", "xlsx", "--lang", "zh-CN", "-o", xlsx);
+    expect(readFileSync(xlsx).subarray(0, 2).toString()).toBe("PK");
+    await expect(run("--format", "xlsx")).rejects.toThrow(/needs -o/);
+  }, 30_000);
 
   it("tells a token's bearer who they are", async () => {
     expect((await api(hub, "GET", "/api/v1/me", w.tokens.dispatcher)).body).toEqual({
