@@ -3,7 +3,7 @@
  * visit's row as it is now, and only that row is replaced (no refetch). Alarms follow the rows
  * they come from; an acknowledgement patches its alarm.
  */
-import { type Alarm, alarmOrder, alarmsOf } from "../../protocol/api.js";
+import { type Alarm, alarmOrder, alarmsOf } from "../../protocol/browser.js";
 import {
   ApiError,
   api,

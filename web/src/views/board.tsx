@@ -4,7 +4,7 @@
  */
 
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { VIOLATION_KINDS, VISIT_STATES } from "../../../protocol/api.js";
+import { VIOLATION_KINDS, VISIT_STATES } from "../../../protocol/browser.js";
 import type { VisitRow } from "../api.js";
 import { errorText, get } from "../data.js";
 import {

@@ -3,7 +3,7 @@
  * working days, holidays and the at-risk lead time. Admins create and edit (each save a version).
  */
 import { useState } from "preact/hooks";
-import { CLEANUP_ITEMS, PPE_ITEMS } from "../../../protocol/vocab.js";
+import { CLEANUP_ITEMS, PPE_ITEMS } from "../../../protocol/browser.js";
 import type { Site } from "../api.js";
 import { errorText, post, put, reloadCatalog } from "../data.js";
 import { fill, word } from "../i18n.js";
