@@ -34,7 +34,7 @@ export async function loadBase(): Promise<void> {
     get<VisitRow[]>("/api/v1/visits?day=today"),
     get<Alarm[]>("/api/v1/alarms"),
   ]);
-  update({ me, sites, engineers, alarms, error: "" });
+  update((s) => ({ me, sites, engineers, alarms, error: "", rows: new Map(), generation: s.generation + 1 }));
   putRows(today);
   void loadHealth();
 }

@@ -21,6 +21,8 @@ export interface AppState {
   error: string;
   /** A short message after an action (aria-live). */
   notice: string;
+  /** Counts full loads (sign-in, reconnect): views that fetched for themselves fetch again. */
+  generation: number;
 }
 
 let state: AppState = {
@@ -35,6 +37,7 @@ let state: AppState = {
   live: false,
   error: "",
   notice: "",
+  generation: 0,
 };
 
 const listeners = new Set<() => void>();

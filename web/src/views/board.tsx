@@ -253,6 +253,7 @@ export function bySite(rows: VisitRow[], siteOrder: readonly string[]): Array<[s
   );
 }
 
+/** The days loaded since the last full load (`generation|day`); the live stream keeps them current. */
 const loadedDays = new Set<string>();
 
 export function BoardView({ query }: { query: URLSearchParams }) {
@@ -260,20 +261,22 @@ export function BoardView({ query }: { query: URLSearchParams }) {
   const lang = useApp((s) => s.lang);
   const rows = useApp((s) => s.rows);
   const sites = useApp((s) => s.sites);
+  const generation = useApp((s) => s.generation);
   const day = query.get("day") ?? sitesToday(sites);
   const filters = filtersOf(query);
-  const [loading, setLoading] = useState(!loadedDays.has(day));
+  const loadKey = `${generation}|${day}`;
+  const [loading, setLoading] = useState(!loadedDays.has(loadKey));
   useEffect(() => {
-    if (loadedDays.has(day)) return;
+    if (loadedDays.has(loadKey)) return;
     setLoading(true);
     get<VisitRow[]>(`/api/v1/visits?day=${day}`)
       .then((r) => {
-        loadedDays.add(day);
+        loadedDays.add(loadKey);
         putRows(r);
       })
       .catch((e: unknown) => update({ error: errorText(e) }))
       .finally(() => setLoading(false));
-  }, [day]);
+  }, [loadKey]);
   const groups = useMemo(() => {
     const all = rowsOfDay({ rows, sites }, day);
     return {

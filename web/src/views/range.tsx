@@ -18,6 +18,7 @@ export function RangeView({ query }: { query: URLSearchParams }) {
   const from = query.get("from") ?? sitesToday(state.sites);
   const to = query.get("to") ?? plusDays(from, 6);
   const filters = filtersOf(query);
+  const generation = useApp((s) => s.generation);
   const [ids, setIds] = useState<string[] | null>(null);
   useEffect(() => {
     setIds(null);
@@ -27,7 +28,7 @@ export function RangeView({ query }: { query: URLSearchParams }) {
         setIds(r.map((v) => v.visitId));
       })
       .catch((e: unknown) => update({ error: errorText(e) }));
-  }, [from, to]);
+  }, [from, to, generation]);
   const days = useMemo(() => {
     const out = new Map<string, VisitRow[]>();
     for (const id of ids ?? []) {
