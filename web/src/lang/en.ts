@@ -384,6 +384,8 @@ export const en = {
     badgeNo: "Badge number",
     provisioned:
       "Device {id} provisioned. Its credentials are shown this once: write them into the device now.",
+    password: "MQTT password",
+    key: "Badge frame key",
     credentials: "One-time credentials",
     qrHint: "Scan with the device set-up",
     revoke: "Revoke",

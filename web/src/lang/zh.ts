@@ -373,6 +373,8 @@ export const zh: typeof en = {
     rfidTag: "RFID 标签（10 位十六进制）",
     badgeNo: "工牌号",
     provisioned: "设备 {id} 已登记。登录凭据只显示这一次，请立即写入设备。",
+    password: "MQTT 密码",
+    key: "工牌签名密钥",
     credentials: "一次性凭据",
     qrHint: "用设备配置程序扫描",
     revoke: "停用",

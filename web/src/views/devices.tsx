@@ -140,13 +140,13 @@ export function DevicesView() {
                   {made.mqtt.host}:{made.mqtt.port}
                 </code>
               </dd>
-              <dt>password</dt>
+              <dt>{t.devices.password}</dt>
               <dd>
                 <code id="device-password">{made.password}</code>
               </dd>
               {made.key && (
                 <>
-                  <dt>key</dt>
+                  <dt>{t.devices.key}</dt>
                   <dd>
                     <code id="device-key">{made.key}</code>
                   </dd>
