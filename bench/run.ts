@@ -8,6 +8,7 @@ import { benchPresence } from "./presence.js";
 import { benchProjection } from "./projection.js";
 import { benchProtocol } from "./protocol.js";
 import { benchStore } from "./store.js";
+import { benchWeb } from "./web.js";
 import { benchWorkload } from "./workload.js";
 
 const suites: Record<string, () => unknown> = {
@@ -18,6 +19,7 @@ const suites: Record<string, () => unknown> = {
   boundaries: benchBoundaries,
   store: benchStore,
   workload: benchWorkload,
+  web: benchWeb,
 };
 
 export async function runBench(wanted: string[]): Promise<void> {

@@ -7,7 +7,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { engineerCommands, siteCommands } from "./cli/catalog.js";
 import { dataCommands } from "./cli/data.js";
 import { CliError, EXIT } from "./cli/errors.js";
-import { type ApiOptions, api, readInput, withApiOptions } from "./cli/http.js";
+import { type ApiOptions, api, apiBytes, readInput, withApiOptions } from "./cli/http.js";
 import { tokenCommands } from "./cli/tokens.js";
 
 const program = new Command()
@@ -186,16 +186,46 @@ withApiOptions(
   if (result.errors.length > 0) process.exitCode = EXIT.refused;
 });
 
-apiCommand("report", "CSV report of visits: arrival class, minutes late, gear, clean-up, violations")
+apiCommand(
+  "report",
+  "report of visits (CSV with a byte-order mark, or XLSX): arrival, gear, clean-up, violations",
+)
   .option("--day <date>", "YYYY-MM-DD in each site's time zone, or today (each site's own today)")
+  .option("--from <date>", "first day of a range, YYYY-MM-DD (each site's zone)")
+  .option("--to <date>", "last day of the range, inclusive")
   .option("--site <id>", "one site")
+  .option("--engineer <id>", "one engineer")
+  .option("--format <format>", "csv or xlsx", "csv")
+  .option("--lang <lang>", "XLSX column titles: en or zh-CN", "en")
   .option("-o, --output <file>", "write to a file instead of stdout")
-  .action(async (o: ApiOptions & { day?: string; site?: string; output?: string }) => {
-    const q = new URLSearchParams({ ...(o.day ? { day: o.day } : {}), ...(o.site ? { site: o.site } : {}) });
-    const csv = await call(o, "GET", `/api/v1/reports/visits.csv?${q}`);
-    if (o.output) writeFileSync(o.output, csv);
-    else process.stdout.write(csv);
-  });
+  .action(
+    async (
+      o: ApiOptions & {
+        day?: string;
+        from?: string;
+        to?: string;
+        site?: string;
+        engineer?: string;
+        format: string;
+        lang: string;
+        output?: string;
+      },
+    ) => {
+      if (o.format !== "csv" && o.format !== "xlsx")
+        throw new CliError(`--format is csv or xlsx, not ${o.format}`, EXIT.usage);
+      if (o.format === "xlsx" && !o.output) throw new CliError("an XLSX report needs -o <file>", EXIT.usage);
+      const q = new URLSearchParams();
+      for (const k of ["day", "from", "to", "site", "engineer"] as const) {
+        const v = o[k];
+        if (v) q.set(k, v);
+      }
+      if (o.format === "xlsx") q.set("lang", o.lang);
+      // The bytes as sent: a CSV keeps its byte-order mark.
+      const { bytes } = await apiBytes(o, "GET", `/api/v1/reports/visits.${o.format}?${q}`);
+      if (o.output) writeFileSync(o.output, bytes);
+      else process.stdout.write(bytes);
+    },
+  );
 
 program
   .command("sim")
@@ -255,7 +285,10 @@ program
   .description(
     "run the benchmarks (same as npm run bench); figures are ratios against baselines run in the same process",
   )
-  .argument("[suites...]", "suites to run: protocol, presence, projection, hub (default: all)")
+  .argument(
+    "[suites...]",
+    "suites to run: protocol, presence, projection, hub, boundaries, web (default: all)",
+  )
   .action((suites: string[]) => {
     // Benchmarks run from the source tree with tsx (a dev dependency), like `npm run bench`.
     const root = fileURLToPath(

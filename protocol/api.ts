@@ -515,3 +515,93 @@ export const RollCallSchema = Type.Object({
   people: Type.Array(RollCallPersonSchema),
 });
 export type RollCall = Static<typeof RollCallSchema>;
+// ---- the dashboard: who is signed in, alarms, reports, the live stream ----
+
+/** Who the bearer of a token is (`GET /api/v1/me`): what the dashboard shows and offers. */
+export const WhoAmISchema = Type.Object({
+  role: RoleSchema,
+  name: Type.String(),
+  siteId: Nullable(Type.String()),
+});
+export type WhoAmI = Static<typeof WhoAmISchema>;
+
+/** What a supervisor acknowledges: an SOS, and a departure without the customer's clean-up sign-off. */
+export const ALARM_KINDS = ["sos", "departed_without_cleanup"] as const;
+export type AlarmKind = (typeof ALARM_KINDS)[number];
+
+export const AlarmAckNoteSchema = Type.Object({
+  visitId: Type.String(),
+  alarmAt: Ms,
+  by: Type.String(),
+  at: Ms,
+  /** What the supervisor did about it (null: acknowledged without a note). */
+  note: Nullable(Type.String()),
+});
+export type AlarmAckNote = Static<typeof AlarmAckNoteSchema>;
+
+/** One alarm of one visit (`GET /api/v1/alarms`), open ones first, then the most severe, then the newest. */
+export const AlarmSchema = Type.Object({
+  visitId: Type.String(),
+  siteId: Type.String(),
+  engineerId: Type.String(),
+  kind: lit(ALARM_KINDS),
+  at: Ms,
+  /** 2: SOS (above everything), 1: departure without clean-up sign-off. */
+  severity: Type.Integer({ minimum: 1, maximum: 2 }),
+  sosKind: Nullable(lit(["injury", "hazard", "other"] as const)),
+  /** Departure without clean-up: the items the customer had not signed off. */
+  missing: Type.Array(CleanupItemSchema),
+  ack: Nullable(Type.Object({ by: Type.String(), at: Ms, note: Nullable(Type.String()) })),
+});
+export type Alarm = Static<typeof AlarmSchema>;
+
+/** The alarms a visit raises: each SOS (severity 2), a departure without clean-up sign-off (1). */
+export function alarmsOf(v: VisitSummary): Array<Omit<Alarm, "ack">> {
+  const base = { visitId: v.visitId, siteId: v.siteId, engineerId: v.engineerId };
+  const out: Array<Omit<Alarm, "ack">> = v.alarms.map((a) => ({
+    ...base,
+    kind: "sos",
+    at: a.at,
+    severity: 2,
+    sosKind: a.sosKind,
+    missing: [],
+  }));
+  for (const x of v.violations)
+    if (x.kind === "departed_without_cleanup")
+      out.push({ ...base, kind: x.kind, at: x.at, severity: 1, sosKind: null, missing: x.missing });
+  return out;
+}
+
+/** The alarm list's order: open before acknowledged, then the most severe, then the newest. */
+export const alarmOrder = (a: Alarm, b: Alarm): number =>
+  Number(a.ack !== null) - Number(b.ack !== null) || b.severity - a.severity || b.at - a.at;
+
+/** Acknowledge several alarms at once, with one note (`POST /api/v1/alarms/ack`). */
+export const AlarmAckRequestSchema = Type.Object(
+  {
+    alarms: Type.Array(
+      Type.Object(
+        { visitId: EntityId, alarmAt: Type.Integer({ minimum: 0 }) },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 200 },
+    ),
+    note: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+  },
+  { additionalProperties: false },
+);
+export type AlarmAckRequest = Static<typeof AlarmAckRequestSchema>;
+export const AlarmAckResultSchema = Type.Object({ acknowledged: Type.Array(AlarmAckNoteSchema) });
+export type AlarmAckResult = Static<typeof AlarmAckResultSchema>;
+
+/** The `visit` message of the live stream: the visit's board row as it is now (the board patches it). */
+export const StreamVisitSchema = Type.Object({
+  row: VisitRowSchema,
+  /** What changed in this projection: `state`, `violation`, `alarm`, `follow_up`, `warning`. */
+  changes: Type.Array(Type.Object({ kind: Type.String() })),
+});
+export type StreamVisit = Static<typeof StreamVisitSchema>;
+
+/** The `alarm_ack` message of the live stream. */
+export const StreamAlarmAckSchema = Type.Object({ visitId: Type.String(), alarmAt: Ms, by: Type.String() });
+export type StreamAlarmAck = Static<typeof StreamAlarmAckSchema>;

@@ -6,6 +6,8 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 export default defineConfig({
   root: here("."),
   base: "/",
+  // Preact's JSX through Vite's own esbuild transform: no framework plugin.
+  esbuild: { jsx: "automatic", jsxImportSource: "preact" },
   build: {
     outDir: here("../dist/web"),
     emptyOutDir: true,

@@ -88,6 +88,18 @@ export async function api(
   body?: string,
   type = "application/json",
 ): Promise<ApiResponse> {
+  const res = await apiBytes(o, method, path, body, type);
+  return { status: res.status, text: res.bytes.toString("utf8") };
+}
+
+/** One request whose answer is kept as bytes (an XLSX file, a CSV with its byte-order mark). */
+export async function apiBytes(
+  o: ApiOptions,
+  method: string,
+  path: string,
+  body?: string,
+  type = "application/json",
+): Promise<{ status: number; bytes: Buffer }> {
   if (!o.token) throw new CliError("an API token is required: --token or ONSITE_TOKEN", EXIT.usage);
   let url: URL;
   try {
@@ -107,14 +119,11 @@ export async function api(
   }
   const headers: Record<string, string> = { authorization: `Bearer ${o.token}` };
   if (body !== undefined) headers["content-type"] = type;
-  const res = await new Promise<ApiResponse>((resolve, reject) => {
+  const res = await new Promise<{ status: number; bytes: Buffer }>((resolve, reject) => {
     const onResponse = (r: IncomingMessage) => {
-      let text = "";
-      r.setEncoding("utf8");
-      r.on("data", (d: string) => {
-        text += d;
-      });
-      r.on("end", () => resolve({ status: r.statusCode ?? 0, text }));
+      const chunks: Buffer[] = [];
+      r.on("data", (d: Buffer) => chunks.push(d));
+      r.on("end", () => resolve({ status: r.statusCode ?? 0, bytes: Buffer.concat(chunks) }));
       r.on("error", (e) => reject(unreachable(url, e)));
     };
     const opts = { method, headers, timeout: 30_000, ...(ca ? { ca } : {}) };
@@ -124,7 +133,7 @@ export async function api(
     req.on("error", (e) => reject(unreachable(url, e)));
     req.end(body);
   });
-  if (res.status < 200 || res.status >= 300) throw refusal(res.status, res.text);
+  if (res.status < 200 || res.status >= 300) throw refusal(res.status, res.bytes.toString("utf8"));
   return res;
 }
 

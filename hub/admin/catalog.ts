@@ -1,15 +1,14 @@
 /**
- * Dispatch: create visits (one, or a CSV of them) and report on them. Shared by the HTTP API and
- * the CLI. Wall times are read in each site's own time zone.
+ * Dispatch: create visits (one, or a CSV of them). Shared by the HTTP API and the CLI (reports are in
+ * report.ts). Wall times are read in each site's own time zone.
  */
 import { type Static, Type } from "@sinclair/typebox";
 import { DateTime } from "luxon";
 import { EntityId } from "../../protocol/index.js";
 import type { VisitPlan } from "../core/model.js";
 import type { Store } from "../core/ports.js";
-import { resolveWindow, TimeError, toSiteIso } from "../core/time.js";
-import type { VisitSummary } from "../core/visit/types.js";
-import { CsvError, parseCsv, toCsv } from "./csv.js";
+import { resolveWindow, TimeError } from "../core/time.js";
+import { CsvError, parseCsv } from "./csv.js";
 import { InputError } from "./errors.js";
 
 export const CreateVisitSchema = Type.Object(
@@ -225,68 +224,4 @@ export async function importVisitsCsv(
   });
   result.errors.sort((a, b) => a.line - b.line);
   return result;
-}
-
-export const REPORT_COLUMNS = [
-  "visit_id",
-  "site_id",
-  "engineer_id",
-  "engineer_name",
-  "window_from",
-  "window_to",
-  "state",
-  "arrived_at",
-  "arrival_class",
-  "minutes_late",
-  "late_notice",
-  "gear_complete",
-  "gear_missing",
-  "work_started_at",
-  "completion",
-  "rating",
-  "cleanup_complete",
-  "cleanup_missing",
-  "departed_at",
-  "violations",
-  "sos",
-  "follow_up_due",
-] as const;
-
-export async function reportCsv(
-  store: Store,
-  plans: VisitPlan[],
-  viewOf: (p: VisitPlan) => Promise<VisitSummary>,
-): Promise<string> {
-  const rows: Array<Array<string | number | boolean | null>> = [];
-  for (const p of plans) {
-    const [site, engineer] = [await store.getSite(p.siteId), await store.getEngineer(p.engineerId)];
-    const zone = site?.timeZone ?? "UTC";
-    const t = (ms: number | null | undefined) => (ms == null ? "" : toSiteIso(ms, zone));
-    const v = await viewOf(p);
-    rows.push([
-      p.id,
-      p.siteId,
-      p.engineerId,
-      engineer?.name ?? "",
-      t(p.window.from),
-      t(p.window.to),
-      v.state,
-      t(v.arrival?.at),
-      v.arrival?.verdict.class ?? "",
-      v.arrival?.verdict.class === "late" ? v.arrival.verdict.minutes : 0,
-      v.advanceNotice !== null,
-      v.gear.missing.length === 0,
-      v.gear.missing.join(";"),
-      t(v.workStartedAt),
-      v.completion ? (v.completion.resolved ? "resolved" : "unresolved") : "",
-      v.completion?.rating ?? "",
-      v.cleanup.completeAt !== null,
-      v.cleanup.missing.join(";"),
-      t(v.departure?.at),
-      v.violations.map((x) => x.kind).join(";"),
-      v.alarms.length,
-      v.followUp?.dueDate ?? "",
-    ]);
-  }
-  return toCsv(REPORT_COLUMNS, rows);
 }

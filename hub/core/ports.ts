@@ -244,6 +244,13 @@ export interface Store {
   /** Records an acknowledgement, and the notifications it calls for, in one transaction. */
   putAlarmAck(ack: AlarmAck, outbox?: OutboxItem[]): Promise<void>;
   alarmAcks(visitId: string): Promise<AlarmAck[]>;
+  /**
+   * Acknowledges several alarms in one transaction with the notifications they make (a repeat
+   * replaces the earlier acknowledgement): all or none.
+   */
+  putAlarmAcks(acks: AlarmAck[], outbox?: OutboxItem[]): Promise<void>;
+  /** The acknowledgements of these visits, by visit (in the order given) then alarm time. */
+  alarmAcksOf(visitIds: readonly string[]): Promise<AlarmAck[]>;
 
   /** Adds notifications (one per key: a key already there is left as it is); how many were new. */
   enqueueOutbox(items: OutboxItem[]): Promise<number>;

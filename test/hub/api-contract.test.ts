@@ -79,6 +79,14 @@ describe("the API contract", () => {
       ["GET /api/v1/presence", "/api/v1/presence"],
       ["GET /api/v1/devices", "/api/v1/devices"],
       ["GET /api/v1/tokens", "/api/v1/tokens"],
+      ["GET /api/v1/me", "/api/v1/me"],
+      ["GET /api/v1/alarms", "/api/v1/alarms"],
+      ["GET /api/v1/alarms", "/api/v1/alarms?visit=V1&open=true"],
+      ["GET /api/v1/reports/visits", "/api/v1/reports/visits?day=today"],
+      [
+        "GET /api/v1/reports/visits",
+        "/api/v1/reports/visits?from=2026-01-01&to=2026-12-31&site=S1&engineer=E1",
+      ],
       ["GET /healthz", "/healthz"],
       ["GET /api/v1/webhooks", "/api/v1/webhooks"],
       ["GET /api/v1/notifications", "/api/v1/notifications"],
@@ -106,7 +114,17 @@ describe("the API contract", () => {
 
   it("writes answer their declared shapes too", async () => {
     const admin = hub.adminToken;
+    const [sos] = (await api(hub, "GET", "/api/v1/alarms?open=true", admin)).body as unknown as Array<{
+      visitId: string;
+      at: number;
+    }>;
     const writes: Array<[route: string, method: string, url: string, body: unknown]> = [
+      [
+        "POST /api/v1/alarms/ack",
+        "POST",
+        "/api/v1/alarms/ack",
+        { alarms: [{ visitId: sos?.visitId, alarmAt: sos?.at }], note: "called the engineer" },
+      ],
       [
         "PATCH /api/v1/visits/:id",
         "PATCH",

@@ -697,6 +697,37 @@ export function defineStoreContract(factory: StoreFactory): void {
         await s.putAlarmAck({ visitId: "V1", alarmAt: 10, by: "sup2", at: 30 });
         expect(await s.alarmAcks("V1")).toEqual([{ visitId: "V1", alarmAt: 10, by: "sup2", at: 30 }]);
       });
+
+      it("acknowledges several alarms at once with their notifications, all or none", async () => {
+        await s.putAlarmAcks(
+          [
+            { visitId: "V2", alarmAt: 10, by: "sup", at: 50, note: "all safe" },
+            { visitId: "V1", alarmAt: 30, by: "sup", at: 50, note: "all safe" },
+            { visitId: "V1", alarmAt: 20, by: "sup", at: 50, note: "all safe" },
+          ],
+          [outboxItem("o1"), outboxItem("o2")],
+        );
+        // By visit in the order asked (each once), then by alarm time.
+        expect((await s.alarmAcksOf(["V1", "V3", "V2", "V1"])).map((a) => [a.visitId, a.alarmAt])).toEqual([
+          ["V1", 20],
+          ["V1", 30],
+          ["V2", 10],
+        ]);
+        expect(await s.alarmAcksOf([])).toEqual([]);
+        expect((await s.listOutbox({})).map((o) => o.id).sort()).toEqual(["o1", "o2"]);
+        // One bad acknowledgement in a batch: none of it is kept, nor its notifications.
+        await expect(
+          s.putAlarmAcks(
+            [
+              { visitId: "V3", alarmAt: 10, by: "sup", at: 60 },
+              { visitId: null as unknown as string, alarmAt: 11, by: "sup", at: 60 },
+            ],
+            [outboxItem("o3")],
+          ),
+        ).rejects.toThrow();
+        expect(await s.alarmAcks("V3")).toEqual([]);
+        expect((await s.listOutbox({})).map((o) => o.id).sort()).toEqual(["o1", "o2"]);
+      });
     });
 
     describe("visit changes", () => {

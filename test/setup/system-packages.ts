@@ -20,6 +20,11 @@ export const REQUIRED: Array<{ what: string; check: string; pkg: string }> = [
     check: 'test -x "$ONSITE_PG_BINDIR/initdb" || ls /usr/lib/postgresql/*/bin/initdb >/dev/null',
     pkg: "postgresql",
   },
+  // The printed visit report: its PDF turned into a PNG and its text read back.
+  { what: "pdftoppm", check: "command -v pdftoppm", pkg: "poppler-utils" },
+  { what: "pdftotext", check: "command -v pdftotext", pkg: "poppler-utils" },
+  // The XLSX report opened as the zip it is.
+  { what: "unzip", check: "command -v unzip", pkg: "unzip" },
   // Chinese glyphs in the kiosk and dashboard screenshots.
   { what: "a CJK font", check: "fc-list :lang=zh | grep -q .", pkg: "fonts-wqy-zenhei" },
 ];

@@ -3,6 +3,7 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly field?: string,
   ) {
     super(message);
   }
@@ -23,23 +24,50 @@ export async function api<T>(
   const text = await res.text();
   if (!res.ok) {
     let message = text;
+    let field: string | undefined;
     try {
-      message = (JSON.parse(text) as { message?: string }).message ?? text;
+      const parsed = JSON.parse(text) as { message?: string; field?: string };
+      message = parsed.message ?? text;
+      field = parsed.field;
     } catch {
       /* plain text */
     }
-    throw new ApiError(res.status, message);
+    throw new ApiError(res.status, message, field);
   }
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
+/** A file the API makes (CSV, XLSX), saved under its own name. */
+export async function download(token: string, path: string, fallbackName: string): Promise<void> {
+  const res = await fetch(path, { headers: { authorization: `Bearer ${token}` } });
+  if (!res.ok) throw new ApiError(res.status, await res.text());
+  const name = /filename="([^"]+)"/.exec(res.headers.get("content-disposition") ?? "")?.[1] ?? fallbackName;
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(await res.blob());
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
 // The API's shapes, from the one definition the hub's routes declare (protocol/api.ts).
 export type {
+  Alarm,
+  AlarmAckRequest,
+  AlarmAckResult,
+  Certificate,
   Engineer,
   Health,
   Presence,
+  PublicDevice,
+  PublicToken,
+  Role,
   Site,
+  StreamAlarmAck,
+  StreamVisit,
   Violation,
+  VisitChangeRecord,
   VisitDetail,
   VisitRow,
+  VisitState,
+  WhoAmI,
 } from "../../protocol/browser.js";

@@ -1,164 +1,13 @@
-/** Simplified Chinese and English; the choice is remembered. */
+/**
+ * Simplified Chinese and English for the dashboard: every code the API sends has its words here
+ * (states, violations, event types, PPE and clean-up items, timeline statuses and reasons, audit
+ * kinds, roles). The choice is remembered; times keep seconds where order matters.
+ */
+import { en } from "./lang/en.js";
+import { zh } from "./lang/zh.js";
+
 export type Lang = "zh-CN" | "en";
-
-const en = {
-  title: "onsite — live sites",
-  login: "Sign in",
-  token: "API token",
-  signOut: "Sign out",
-  badToken: "This token was refused.",
-  wrongRole: "This token may not open the dashboard.",
-  live: "Live",
-  reconnecting: "Reconnecting…",
-  board: "Board",
-  punctuality: "Punctuality",
-  dispatch: "Dispatch",
-  engineer: "Engineer",
-  window: "Promised window",
-  state: "State",
-  arrival: "Arrival",
-  ppe: "PPE",
-  completion: "Completion",
-  cleanup: "Clean-up",
-  violations: "Violations",
-  none: "none",
-  ok: "OK",
-  missing: "missing",
-  early: "early",
-  on_time: "on time",
-  late: "late",
-  min: "min",
-  acknowledge: "Acknowledge",
-  sos: "SOS",
-  departedWithoutCleanup: "Left without clean-up sign-off",
-  timeline: "Timeline",
-  deviceTime: "Device time",
-  hubTime: "Hub time",
-  lateData: "late data",
-  evidence: "Evidence",
-  presence: "Badge heard on site (radio evidence)",
-  gateway: "Gateway",
-  firstHeard: "First heard",
-  lastHeard: "Last heard",
-  departedAt: "Departure detected",
-  stillPresent: "still present",
-  sightings: "Sightings",
-  rssi: "RSSI (dBm)",
-  radioDown: "Radio",
-  report: "Service report",
-  followUp: "Follow-up due",
-  back: "Back",
-  onTimeShare: "On time",
-  lateness: "Minutes late",
-  perEngineer: "Per engineer",
-  downloadCsv: "Download CSV",
-  createVisit: "Create a visit",
-  site: "Site",
-  from: "From",
-  to: "To",
-  create: "Create",
-  importCsv: "Import visits (CSV)",
-  import: "Import",
-  imported: "Imported",
-  line: "Line",
-  field: "Field",
-  message: "Problem",
-  visits: "visits",
-  noVisits: "No visits today.",
-  language: "Language",
-  states: {
-    scheduled: "scheduled",
-    no_show: "no-show",
-    arrived: "arrived",
-    refused: "refused",
-    checked_in: "checked in",
-    working: "working",
-    completed: "completed",
-    departed: "departed",
-  } as Record<string, string>,
-  resolved: "resolved",
-  unresolved: "unresolved",
-};
-type Dict = typeof en;
-
-const zh: Dict = {
-  title: "onsite — 现场实时看板",
-  login: "登录",
-  token: "访问令牌",
-  signOut: "退出",
-  badToken: "令牌无效。",
-  wrongRole: "此令牌无权查看看板。",
-  live: "实时",
-  reconnecting: "正在重新连接…",
-  board: "看板",
-  punctuality: "准时情况",
-  dispatch: "派工",
-  engineer: "工程师",
-  window: "承诺到达时段",
-  state: "状态",
-  arrival: "到达",
-  ppe: "防护用品",
-  completion: "完工确认",
-  cleanup: "清场",
-  violations: "违规",
-  none: "无",
-  ok: "齐全",
-  missing: "缺少",
-  early: "提前",
-  on_time: "准时",
-  late: "迟到",
-  min: "分钟",
-  acknowledge: "确认收到",
-  sos: "紧急求助",
-  departedWithoutCleanup: "未经清场签字即离开",
-  timeline: "时间线",
-  deviceTime: "设备时间",
-  hubTime: "中心时间",
-  lateData: "延迟数据",
-  evidence: "证据",
-  presence: "工牌在现场被接收（无线电证据）",
-  gateway: "网关",
-  firstHeard: "首次接收",
-  lastHeard: "最后接收",
-  departedAt: "判定离开",
-  stillPresent: "仍在现场",
-  sightings: "接收次数",
-  rssi: "信号强度 (dBm)",
-  radioDown: "无线电",
-  report: "服务报告",
-  followUp: "回访日期",
-  back: "返回",
-  onTimeShare: "准时率",
-  lateness: "迟到分钟数",
-  perEngineer: "按工程师",
-  downloadCsv: "下载 CSV",
-  createVisit: "新建上门服务",
-  site: "现场",
-  from: "从",
-  to: "到",
-  create: "创建",
-  importCsv: "导入上门服务（CSV）",
-  import: "导入",
-  imported: "已导入",
-  line: "行",
-  field: "字段",
-  message: "问题",
-  visits: "次上门",
-  noVisits: "今天没有上门服务。",
-  language: "语言",
-  states: {
-    scheduled: "已安排",
-    no_show: "未到场",
-    arrived: "已到达",
-    refused: "被拒入场",
-    checked_in: "已签到",
-    working: "作业中",
-    completed: "已完工",
-    departed: "已离开",
-  },
-  resolved: "已解决",
-  unresolved: "未解决",
-};
+export type Dict = typeof en;
 
 export const dictionaries: Record<Lang, Dict> = { en, "zh-CN": zh };
 
@@ -172,29 +21,80 @@ export function saveLang(lang: Lang): void {
   document.documentElement.lang = lang;
 }
 
-export function formatTime(ms: number, zone: string, lang: Lang): string {
-  return new Intl.DateTimeFormat(lang, {
-    timeZone: zone,
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-    hour12: false,
-  }).format(ms);
+/** The word for a code in one of the dictionary's tables; the code itself if it has none. */
+export function word(table: Record<string, string>, code: string): string {
+  return table[code] ?? code;
 }
 
-export function formatDateTime(ms: number, zone: string, lang: Lang): string {
-  return new Intl.DateTimeFormat(lang, {
-    timeZone: zone,
+/** `{n}`-style placeholders. */
+export function fill(text: string, values: Record<string, string | number>): string {
+  return text.replace(/\{(\w+)\}/g, (_, k: string) => String(values[k] ?? `{${k}}`));
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function fmt(lang: Lang, zone: string, opts: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${lang}|${zone}|${JSON.stringify(opts)}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(lang, { timeZone: zone, hourCycle: "h23", ...opts });
+    formatters.set(key, f);
+  }
+  return f;
+}
+
+/** 09:05 — a promised window. */
+export const formatHm = (ms: number, zone: string, lang: Lang): string =>
+  fmt(lang, zone, { hour: "2-digit", minute: "2-digit" }).format(ms);
+
+/** 09:05:07 — where the order of events matters. */
+export const formatTime = (ms: number, zone: string, lang: Lang): string =>
+  fmt(lang, zone, { hour: "2-digit", minute: "2-digit", second: "2-digit" }).format(ms);
+
+/** 11-25 09:05:07 */
+export const formatDateTime = (ms: number, zone: string, lang: Lang): string =>
+  fmt(lang, zone, {
     month: "2-digit",
     day: "2-digit",
     hour: "2-digit",
     minute: "2-digit",
-    hour12: false,
+    second: "2-digit",
   }).format(ms);
+
+/** 2026-11-25 (en-CA's order), the form date inputs and the API use. */
+const days = new Map<string, string>();
+export function isoDay(ms: number, zone: string): string {
+  // The board asks this of every row on every update: the answers are kept (bounded).
+  const key = `${zone}|${ms}`;
+  const known = days.get(key);
+  if (known !== undefined) return known;
+  if (days.size > 20_000) days.clear();
+  const day = computeIsoDay(ms, zone);
+  days.set(key, day);
+  return day;
 }
 
-export const esc = (s: unknown): string =>
-  String(s).replace(
-    /[&<>"']/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c,
+function computeIsoDay(ms: number, zone: string): string {
+  const parts = fmt("en", zone, { year: "numeric", month: "2-digit", day: "2-digit" }).formatToParts(ms);
+  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
+  return `${part("year")}-${part("month")}-${part("day")}`;
+}
+
+/** A readable day: 2026年11月25日 周三 / Wed, Nov 25, 2026. */
+export const formatDay = (day: string, lang: Lang): string =>
+  fmt(lang, "UTC", { weekday: "short", year: "numeric", month: "short", day: "numeric" }).format(
+    Date.parse(`${day}T12:00:00Z`),
   );
+
+/** The browser's own zone: for times that belong to no site (a token's creation). */
+export const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+/** Today where most sites are (the board's default day), else the browser's own. */
+export function sitesToday(sites: ReadonlyArray<{ timeZone: string }>): string {
+  const count = new Map<string, number>();
+  for (const s of sites) count.set(s.timeZone, (count.get(s.timeZone) ?? 0) + 1);
+  const zone = [...count.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? browserZone;
+  return isoDay(Date.now(), zone);
+}
+
+/** The browser's own today, YYYY-MM-DD. */
+export const localToday = (): string => isoDay(Date.now(), browserZone);

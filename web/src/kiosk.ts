@@ -4,7 +4,12 @@
  * say goodbye. Polite wording (您好, 请, 谢谢, 请稍等, 再见); large touch targets; zh-CN by default.
  */
 import { ApiError, api } from "./api.js";
-import { esc } from "./i18n.js";
+
+const esc = (s: unknown): string =>
+  String(s).replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c,
+  );
 
 type Lang = "zh-CN" | "en";
 interface KioskState {
@@ -83,6 +88,13 @@ const T = {
 const siteId = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] ?? "");
 const root = document.getElementById("kiosk") as HTMLElement;
 let lang: Lang = localStorage.getItem("onsite.kiosk.lang") === "en" ? "en" : "zh-CN";
+// A kiosk token's set-up link (`/kiosk/<site>#token=…`, from the dashboard): kept, then taken out
+// of the address so it is not left on screen.
+const fromLink = new URLSearchParams(location.hash.slice(1)).get("token");
+if (fromLink) {
+  localStorage.setItem(`onsite.kiosk.token.${siteId}`, fromLink);
+  history.replaceState(null, "", location.pathname);
+}
 let token = localStorage.getItem(`onsite.kiosk.token.${siteId}`) ?? "";
 let current: KioskState | null = null;
 let resolved: boolean | null = null;

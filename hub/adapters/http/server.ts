@@ -14,12 +14,15 @@ import { InputError } from "../../admin/errors.js";
 import type { HubContext } from "../../context.js";
 import type { MqttBroker } from "../mqtt/broker.js";
 import { authHook } from "./auth.js";
+import { alarmRoutes } from "./routes/alarms.js";
 import { catalogRoutes } from "./routes/catalog.js";
 import { deviceRoutes } from "./routes/devices.js";
 import { kioskRoutes } from "./routes/kiosk.js";
 import { notifyRoutes } from "./routes/notify.js";
 import { presenceRoutes } from "./routes/presence.js";
+import { reportRoutes } from "./routes/reports.js";
 import { rollCallRoutes } from "./routes/rollcall.js";
+import { sessionRoutes } from "./routes/session.js";
 import { siteRoutes } from "./routes/sites.js";
 import { streamRoutes } from "./routes/stream.js";
 import { strictValidatorCompiler } from "./validation.js";
@@ -157,6 +160,9 @@ export async function createHttpServer(
   deviceRoutes(app, ctx);
   kioskRoutes(app, ctx);
   presenceRoutes(app, ctx);
+  reportRoutes(app, ctx);
+  alarmRoutes(app, ctx);
+  sessionRoutes(app);
   await webRoutes(app);
   const stopStream = streamRoutes(app, ctx);
 

@@ -1,4 +1,4 @@
-/** Visits (create, list, get, CSV import), the CSV report, alarm acknowledgement. */
+/** Visits (create, list, get, change, CSV import), alarm acknowledgement. Reports: reports.ts. */
 import type {} from "@fastify/swagger";
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
@@ -11,6 +11,7 @@ import {
   VisitStateSchema,
 } from "../../../../protocol/api.js";
 import { EntityId } from "../../../../protocol/index.js";
+import { acknowledgeAlarms } from "../../../admin/alarms.js";
 import {
   type ChangeVisit,
   ChangeVisitSchema,
@@ -19,7 +20,6 @@ import {
   changedVisit,
   createVisit,
   importVisitsCsv,
-  reportCsv,
 } from "../../../admin/catalog.js";
 import { InputError } from "../../../admin/errors.js";
 import type { HubContext } from "../../../context.js";
@@ -293,18 +293,6 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
     },
   );
 
-  app.get<{ Querystring: VisitQuery }>(
-    "/api/v1/reports/visits.csv",
-    { config: { roles: STAFF }, schema: { tags: ["reports"], querystring: VisitQuerySchema } },
-    async (req, reply) => {
-      const csv = await reportCsv(store, await findVisits(req.query), currentSummary);
-      return reply
-        .type("text/csv; charset=utf-8")
-        .header("content-disposition", 'attachment; filename="visits.csv"')
-        .send(csv);
-    },
-  );
-
   app.post<{ Params: { id: string }; Body: Record<string, unknown> & { type: string } }>(
     "/api/v1/visits/:id/events",
     {
@@ -352,30 +340,13 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
       },
     },
     async (req) => {
-      const plan = await store.getVisit(req.params.id);
-      if (!plan) throw new InputError("id", `no visit ${req.params.id}`, 404);
-      const view = await currentSummary(plan);
-      // Alarms a supervisor acknowledges: SOS, and a departure without clean-up sign-off.
-      const alarmTimes = [
-        ...view.alarms.map((a) => a.at),
-        ...view.violations.filter((v) => v.kind === "departed_without_cleanup").map((v) => v.at),
-      ];
-      if (!alarmTimes.includes(req.body.alarmAt))
-        throw new InputError("alarmAt", "no such alarm on this visit", 404);
-      const by = req.principal?.name ?? "unknown";
-      const note = req.body.note === undefined ? {} : { note: req.body.note };
-      const outbox = await ctx.notifier.acknowledged({
-        visitId: plan.id,
-        alarmAt: req.body.alarmAt,
-        by,
-        ...note,
-      });
-      await store.putAlarmAck(
-        { visitId: plan.id, alarmAt: req.body.alarmAt, by, at: clock.now(), ...note },
-        outbox,
+      await acknowledgeAlarms(
+        ctx,
+        [{ visitId: req.params.id, alarmAt: req.body.alarmAt }],
+        req.principal?.name ?? "unknown",
+        req.body.note,
+        (_, key) => (key === "visitId" ? "id" : key),
       );
-      ctx.dispatcher.kick();
-      ctx.bus.emit("alarm.acknowledged", { visitId: plan.id, alarmAt: req.body.alarmAt, by });
       return { acknowledged: true };
     },
   );

@@ -574,27 +574,39 @@ export class PostgresStore implements Store {
   // ---- alarm acknowledgements ----
 
   async putAlarmAck(a: AlarmAck, outbox: OutboxItem[] = []): Promise<void> {
+    await this.putAlarmAcks([a], outbox);
+  }
+  async putAlarmAcks(acks: AlarmAck[], outbox: OutboxItem[] = []): Promise<void> {
     await inTransaction(this.pool, async (c) => {
-      await c.query({
-        name: "alarm-ack-put",
-        text: `INSERT INTO alarm_acks (visit_id, alarm_at, acked_by, acked_at, note) VALUES ($1, $2, $3, $4, $5)
+      for (const a of acks)
+        await c.query({
+          name: "alarm-ack-put",
+          text: `INSERT INTO alarm_acks (visit_id, alarm_at, acked_by, acked_at, note) VALUES ($1, $2, $3, $4, $5)
           ON CONFLICT (visit_id, alarm_at) DO UPDATE SET acked_by = excluded.acked_by, acked_at = excluded.acked_at,
             note = excluded.note`,
-        values: [a.visitId, a.alarmAt, a.by, a.at, a.note ?? null],
-      });
+          values: [a.visitId, a.alarmAt, a.by, a.at, a.note ?? null],
+        });
       if (outbox.length > 0) await putOutbox(c, outbox);
     });
   }
   async alarmAcks(visitId: string): Promise<AlarmAck[]> {
-    return (
-      await this.rows<{
-        visit_id: string;
-        alarm_at: number;
-        acked_by: string;
-        acked_at: number;
-        note: string | null;
-      }>("SELECT * FROM alarm_acks WHERE visit_id = $1 ORDER BY alarm_at", [visitId], "alarm-acks")
-    ).map((r) => ({
+    return this.alarmAcksOf([visitId]);
+  }
+  async alarmAcksOf(visitIds: readonly string[]): Promise<AlarmAck[]> {
+    const ids = [...new Set(visitIds)];
+    if (ids.length === 0) return [];
+    const rows = await this.rows<{
+      visit_id: string;
+      alarm_at: number;
+      acked_by: string;
+      acked_at: number;
+      note: string | null;
+    }>(
+      "SELECT * FROM alarm_acks WHERE visit_id = ANY($1::text[]) ORDER BY array_position($1::text[], visit_id), alarm_at",
+      [ids],
+      "alarm-acks-of",
+    );
+    return rows.map((r) => ({
       visitId: r.visit_id,
       alarmAt: r.alarm_at,
       by: r.acked_by,

@@ -915,6 +915,18 @@ export class SqliteStore implements Store {
     return { walFrames: r?.log ?? 0, checkpointed: r?.checkpointed ?? 0, busy: (r?.busy ?? 0) !== 0 };
   }
 
+  async putAlarmAcks(acks: AlarmAck[], outbox: OutboxItem[] = []): Promise<void> {
+    this.db.transaction(() => {
+      for (const a of acks) this.stmt.putAck.run(a.visitId, a.alarmAt, a.by, a.at, a.note ?? null);
+      this.insertOutbox(outbox);
+    })();
+  }
+  async alarmAcksOf(visitIds: readonly string[]): Promise<AlarmAck[]> {
+    const out: AlarmAck[] = [];
+    for (const id of new Set(visitIds)) out.push(...(await this.alarmAcks(id)));
+    return out;
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }

@@ -197,6 +197,9 @@ export class ThreadedSqliteStore implements Store {
   putAlarmAck(ack: AlarmAck, outbox?: OutboxItem[]): Promise<void> {
     return this.write("putAlarmAck", [ack, outbox]);
   }
+  putAlarmAcks(acks: AlarmAck[], outbox?: OutboxItem[]): Promise<void> {
+    return this.write("putAlarmAcks", [acks, outbox]);
+  }
   enqueueOutbox(items: OutboxItem[]): Promise<number> {
     return this.write("enqueueOutbox", [items]);
   }
@@ -298,6 +301,9 @@ export class ThreadedSqliteStore implements Store {
   }
   alarmAcks(visitId: string): Promise<AlarmAck[]> {
     return this.reader.alarmAcks(visitId);
+  }
+  alarmAcksOf(visitIds: readonly string[]): Promise<AlarmAck[]> {
+    return this.reader.alarmAcksOf(visitIds);
   }
   dueOutbox(now: number, limit: number): Promise<OutboxItem[]> {
     return this.reader.dueOutbox(now, limit);
