@@ -231,6 +231,42 @@ describe("notifications", { timeout: 60_000 }, () => {
     expect(badSignatures).toEqual([]);
   });
 
+  it("an SOS acknowledged from the alarm list (the batch, with a note) is told and stops escalating too", async () => {
+    // The hub is shared with the test before: count from here.
+    const [mailsA, mailsB, sent] = [
+      mailsTo("a@onsite.test").length,
+      mailsTo("b@onsite.test").length,
+      texts.length,
+    ];
+    clock.advance(MIN);
+    await badgeEvent({ type: "sos", kind: "hazard" });
+    await deliver();
+    await eventually(() => mailsTo("a@onsite.test").length === mailsA + 1);
+    const [alarm] = (await api(hub, "GET", "/api/v1/alarms?open=true", hub.adminToken))
+      .body as unknown as Array<{
+      visitId: string;
+      at: number;
+    }>;
+    const ack = await api(hub, "POST", "/api/v1/alarms/ack", hub.adminToken, {
+      alarms: [{ visitId: alarm?.visitId, alarmAt: alarm?.at }],
+      note: "gas valve closed",
+    });
+    expect(ack.status).toBe(200);
+    clock.advance(15 * MIN);
+    await deliver();
+    const told = await eventually(() =>
+      hooks.find(
+        (h) =>
+          h.type === "alarm_acknowledged" && (h.details as { note?: string }).note === "gas valve closed",
+      ),
+    );
+    expect(told).toMatchObject({ visitId: "V1", details: { acknowledgedBy: expect.any(String) } });
+    await eventually(() => mailsTo("a@onsite.test").length === mailsA + 2);
+    // Acknowledged before the first reminder was due: the second of the chain is never asked.
+    expect(mailsTo("b@onsite.test")).toHaveLength(mailsB);
+    expect(texts).toHaveLength(sent);
+  });
+
   it("the customer is told of a late notice and of the engineer on his way, in Chinese, politely", async () => {
     await badgeEvent({
       type: "late_notice",
