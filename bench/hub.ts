@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { Aedes } from "aedes";
+import { SqliteStore } from "../hub/adapters/store/sqlite/sqlite-store.js";
 import { createHub, type Hub } from "../hub/app.js";
 import { DEFAULT_CONFIG } from "../hub/config/config.js";
 import { defaultSite } from "../hub/core/model.js";
@@ -23,6 +24,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const RATE = Number(process.env.BENCH_RATE ?? 10_000);
 const RATE_DEVICES = Number(process.env.BENCH_RATE_DEVICES ?? 1000);
 const IDLE_DEVICES = Number(process.env.BENCH_IDLE_DEVICES ?? 10_000);
+const RESTART_EVENTS = Number(process.env.BENCH_RESTART_EVENTS ?? 1_000_000);
 
 type Creds = Array<{ id: string; password: string }>;
 
@@ -44,7 +46,14 @@ async function startHub(
     {
       ...DEFAULT_CONFIG,
       dataDir: dir,
-      mqtt: { ...DEFAULT_CONFIG.mqtt, port: 0, ratePerSecond: 100_000, rateBurst: 100_000 },
+      mqtt: {
+        ...DEFAULT_CONFIG.mqtt,
+        port: 0,
+        ratePerSecond: 100_000,
+        rateBurst: 100_000,
+        // Every bench device connects from 127.0.0.1.
+        connectsPerAddress: { burst: 100_000, perSecond: 100_000 },
+      },
       http: { ...DEFAULT_CONFIG.http, port: 0 },
       store: { sync },
       demo: { ...DEFAULT_CONFIG.demo, enabled: false },
@@ -153,6 +162,60 @@ export async function benchHub(): Promise<Record<string, number>> {
       `  RSS ${mb(before)} before, ${mb(peak)} with the devices (+${((peak - before) / 1024 / idle.connected).toFixed(1)} KiB/device) (goal <= 400 MB)`,
     );
     await hub.stop();
+
+    // Restart to ready: a data dir holding RESTART_EVENTS stored (and projected) events, from 1,000
+    // kiosks, then the time from createHub to a listening hub.
+    const restartDir = join(root, "restart");
+    {
+      const seeded = await startHub(restartDir, "normal", 1000);
+      await seeded.hub.stop();
+      const store = new SqliteStore({ path: join(restartDir, "onsite.db"), sync: "normal" });
+      const t0 = Date.now() - 86_400_000;
+      const BATCH = 10_000;
+      let last = 0;
+      for (let i = 0; i < RESTART_EVENTS; i += BATCH) {
+        const rows = Array.from({ length: Math.min(BATCH, RESTART_EVENTS - i) }, (_, k) => {
+          const n = i + k;
+          const device = `k-${n % 1000}`;
+          return {
+            event: {
+              v: 1 as const,
+              type: "heartbeat" as const,
+              device,
+              counter: Math.floor(n / 1000),
+              time: t0 + n,
+            },
+            source: { kind: "kiosk" as const, siteId: "B" },
+            hubTime: t0 + n,
+            clockOffsetMs: 0,
+            visitId: null,
+            subject: null,
+          };
+        });
+        const seqs = await store.commitEvents(rows, []);
+        last = seqs.at(-1) ?? last;
+      }
+      await store.saveProjection({ views: [], attribution: [], watermark: last });
+      figures.restartEvents = await store.countEvents();
+      await store.close();
+    }
+    const startAt = process.hrtime.bigint();
+    const restarted = await createHub(
+      {
+        ...DEFAULT_CONFIG,
+        dataDir: restartDir,
+        mqtt: { ...DEFAULT_CONFIG.mqtt, port: 0 },
+        http: { ...DEFAULT_CONFIG.http, port: 0 },
+        demo: { ...DEFAULT_CONFIG.demo, enabled: false },
+        log: { level: "silent" },
+      },
+      { log: silentLogger() },
+    );
+    figures.restartMs = Number(process.hrtime.bigint() - startAt) / 1e6;
+    await restarted.stop();
+    console.log(`restart to ready with ${figures.restartEvents.toLocaleString("en")} stored events:`);
+    console.log(`  ${figures.restartMs.toFixed(0)} ms (goal <= 2000 ms)`);
+
     await new Promise<void>((r) => bare.close(() => r()));
     await new Promise<void>((r) => bareServer.close(() => r()));
   } finally {
