@@ -555,7 +555,16 @@ export const AlarmSchema = Type.Object({
 });
 export type Alarm = Static<typeof AlarmSchema>;
 
-/** The alarms a visit raises: each SOS (severity 2), a departure without clean-up sign-off (1). */
+/** A violation that is also an alarm: a departure without the customer's clean-up sign-off. */
+export const isAlarmViolation = (
+  x: Violation,
+): x is Extract<Violation, { kind: Exclude<AlarmKind, "sos"> }> => x.kind === "departed_without_cleanup";
+
+/**
+ * The alarms a visit raises: each SOS (severity 2), a departure without clean-up sign-off (1).
+ * The one definition: the alarm list, the site's `incident` condition, the retained statuses, the
+ * open-alarms gauge and the dashboard all use it.
+ */
 export function alarmsOf(v: VisitSummary): Array<Omit<Alarm, "ack">> {
   const base = { visitId: v.visitId, siteId: v.siteId, engineerId: v.engineerId };
   const out: Array<Omit<Alarm, "ack">> = v.alarms.map((a) => ({
@@ -567,7 +576,7 @@ export function alarmsOf(v: VisitSummary): Array<Omit<Alarm, "ack">> {
     missing: [],
   }));
   for (const x of v.violations)
-    if (x.kind === "departed_without_cleanup")
+    if (isAlarmViolation(x))
       out.push({ ...base, kind: x.kind, at: x.at, severity: 1, sosKind: null, missing: x.missing });
   return out;
 }
