@@ -517,6 +517,34 @@ export const RollCallSchema = Type.Object({
 export type RollCall = Static<typeof RollCallSchema>;
 // ---- the dashboard: who is signed in, alarms, reports, the live stream ----
 
+/** The step of the visit the customer at the kiosk is asked for (the hub's `kioskStep`). */
+export const KIOSK_STEPS = [
+  "welcome",
+  "checkin",
+  "waiting",
+  "completion",
+  "cleanup",
+  "thanks",
+  "goodbye",
+] as const;
+export type KioskStep = (typeof KIOSK_STEPS)[number];
+
+/** What the customer's kiosk screen shows (`GET /api/v1/kiosk/<site>/state`): `welcome` has only the site. */
+export const KioskStateSchema = Type.Object({
+  site: Type.Object({ id: Type.String(), name: Type.String() }),
+  step: lit(KIOSK_STEPS),
+  visit: Type.Optional(Type.String()),
+  engineer: Type.Optional(
+    Type.Object({ id: Type.String(), name: Type.String(), company: Type.String(), initials: Type.String() }),
+  ),
+  arrival: Type.Optional(Nullable(ArrivalVerdictSchema)),
+  cleanup: Type.Optional(
+    Type.Object({ required: Type.Array(CleanupItemSchema), signed: Type.Array(CleanupItemSchema) }),
+  ),
+  report: Type.Optional(Nullable(Type.Pick(ServiceReportSchema, ["cause", "workDone", "advice", "parts"]))),
+});
+export type KioskState = Static<typeof KioskStateSchema>;
+
 /** Who the bearer of a token is (`GET /api/v1/me`): what the dashboard shows and offers. */
 export const WhoAmISchema = Type.Object({
   role: RoleSchema,

@@ -57,6 +57,7 @@ export type {
   Certificate,
   Engineer,
   Health,
+  KioskState,
   Presence,
   PublicDevice,
   PublicToken,
