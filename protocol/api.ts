@@ -412,6 +412,27 @@ export const PublicTokenSchema = Type.Object({
 });
 export type PublicToken = Static<typeof PublicTokenSchema>;
 
+/** A new API token (`POST /api/v1/tokens`): the only time its secret is shown. */
+export const CreatedTokenSchema = Type.Composite([PublicTokenSchema, Type.Object({ token: Type.String() })]);
+export type CreatedToken = Static<typeof CreatedTokenSchema>;
+
+/**
+ * A provisioned device (`POST /api/v1/devices`): what its set-up needs to connect, shown once —
+ * the MQTT password, and a badge's frame key.
+ */
+export const ProvisionedDeviceSchema = Type.Object({
+  device: PublicDeviceSchema,
+  mqtt: Type.Object({
+    host: Type.String(),
+    port: Type.Integer(),
+    username: Type.String(),
+    clientId: Type.String(),
+  }),
+  password: Type.String(),
+  key: Type.Optional(Type.String()),
+});
+export type ProvisionedDevice = Static<typeof ProvisionedDeviceSchema>;
+
 export const HealthSchema = Type.Object({
   status: lit(["ok", "degraded"] as const),
   uptimeS: Type.Integer(),

@@ -143,6 +143,9 @@ describe("the API contract", () => {
         "/api/v1/visits",
         { siteId: "S1", engineerId: "E1", window: { from: "2026-12-31T09:00", to: "2026-12-31T10:00" } },
       ],
+      ["POST /api/v1/devices", "POST", "/api/v1/devices", { id: "badge-9", kind: "badge", engineerId: "E1" }],
+      ["POST /api/v1/devices", "POST", "/api/v1/devices", { id: "kiosk-9", kind: "kiosk", siteId: "S1" }],
+      ["POST /api/v1/tokens", "POST", "/api/v1/tokens", { role: "kiosk", name: "lobby", siteId: "S1" }],
       ["POST /api/v1/sites", "POST", "/api/v1/sites", { id: "S9", name: "Ninth", timeZone: "UTC" }],
       ["PATCH /api/v1/sites/:id", "PATCH", "/api/v1/sites/S9", { atRiskMinutes: 5 }],
       [
