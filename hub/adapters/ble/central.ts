@@ -32,8 +32,8 @@ import {
   TIME_CHAR_UUID,
 } from "../../../protocol/index.js";
 import type { Bus } from "../../bus.js";
+import type { FrameOutcome, FrameSink, Reception } from "../../core/intake.js";
 import type { Clock } from "../../core/ports.js";
-import type { FrameOutcome, Reception } from "../../ingest/ingest.js";
 import type { Logger } from "../../log.js";
 import type { Metrics } from "../../metrics.js";
 import { type Heard, LINK_TIMING, LinkPolicy, type LinkState, type Signal } from "./link-policy.js";
@@ -48,11 +48,7 @@ import {
   Variant,
 } from "./node-ble.js";
 
-/** What the central needs from ingest. */
-export interface FrameSink {
-  submitFrame(bytes: Uint8Array, rx: Reception): Promise<FrameOutcome>;
-  keyOfBadge(no: number): Promise<Uint8Array | undefined>;
-}
+export type { FrameSink };
 
 export interface BleCentralOptions {
   /** D-Bus address of the bus BlueZ is on; undefined: the system bus. */
