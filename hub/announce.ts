@@ -3,6 +3,7 @@
  * the badge signals and kiosk prompts the rules call for. Subscribes to the bus; publishes through
  * the StatusSink port (the MQTT adapter) and the bus (device commands).
  */
+import { alarmsOf } from "../protocol/api.js";
 import type { SiteStatus, VisitStatus } from "../protocol/index.js";
 import { topics } from "../protocol/index.js";
 import type { Bus } from "./bus.js";
@@ -33,7 +34,7 @@ export function visitStatus(view: VisitSummary, now: number): VisitStatus {
     cleanupMissing: view.cleanup.missing,
     complete: view.complete,
     violations: view.violations.map((v) => v.kind),
-    alarms: view.alarms.length,
+    alarms: alarmsOf(view).length,
     updatedAt: now,
   };
 }

@@ -282,7 +282,8 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
   // The radio comes last: a BLE fault is reported on /healthz and never stops MQTT or HTTP.
   let radio: Radio;
   try {
-    radio = await startRadio(ctx);
+    const { config, clock, bus, metrics, health } = ctx;
+    radio = await startRadio({ config, log, sink: ctx.ingest, bus, clock, metrics, health });
   } catch (e) {
     log.error({ err: e }, "BLE radio did not start; running without it");
     ctx.health.set("ble", { ok: false, detail: `did not start: ${(e as Error).message}` });

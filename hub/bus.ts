@@ -1,25 +1,10 @@
 /** The hub's typed event bus: adapters and services talk through it, not to each other. */
-import type { DeviceCommand, ProtocolErrorCode } from "../protocol/index.js";
+import type { DeviceCommand } from "../protocol/index.js";
+import type { Rejection } from "./core/intake.js";
 import type { StoredEvent, StoredPresence } from "./core/ports.js";
 import type { VisitUpdate } from "./core/service/visits.js";
 
-export interface Rejection {
-  /** Which boundary refused it: mqtt, frame, http, csv, config. */
-  boundary: string;
-  code:
-    | ProtocolErrorCode
-    | "device_mismatch"
-    | "revoked"
-    | "unauthorized"
-    | "rate_limited"
-    | "too_large"
-    | "invalid"
-    | "visit_full"
-    | "foreign_visit";
-  message: string;
-  field?: string;
-  device?: string;
-}
+export type { Rejection } from "./core/intake.js";
 
 export interface BusEvents {
   "visit.updated": VisitUpdate;

@@ -412,6 +412,27 @@ export const PublicTokenSchema = Type.Object({
 });
 export type PublicToken = Static<typeof PublicTokenSchema>;
 
+/** A new API token (`POST /api/v1/tokens`): the only time its secret is shown. */
+export const CreatedTokenSchema = Type.Composite([PublicTokenSchema, Type.Object({ token: Type.String() })]);
+export type CreatedToken = Static<typeof CreatedTokenSchema>;
+
+/**
+ * A provisioned device (`POST /api/v1/devices`): what its set-up needs to connect, shown once —
+ * the MQTT password, and a badge's frame key.
+ */
+export const ProvisionedDeviceSchema = Type.Object({
+  device: PublicDeviceSchema,
+  mqtt: Type.Object({
+    host: Type.String(),
+    port: Type.Integer(),
+    username: Type.String(),
+    clientId: Type.String(),
+  }),
+  password: Type.String(),
+  key: Type.Optional(Type.String()),
+});
+export type ProvisionedDevice = Static<typeof ProvisionedDeviceSchema>;
+
 export const HealthSchema = Type.Object({
   status: lit(["ok", "degraded"] as const),
   uptimeS: Type.Integer(),
@@ -517,6 +538,34 @@ export const RollCallSchema = Type.Object({
 export type RollCall = Static<typeof RollCallSchema>;
 // ---- the dashboard: who is signed in, alarms, reports, the live stream ----
 
+/** The step of the visit the customer at the kiosk is asked for (the hub's `kioskStep`). */
+export const KIOSK_STEPS = [
+  "welcome",
+  "checkin",
+  "waiting",
+  "completion",
+  "cleanup",
+  "thanks",
+  "goodbye",
+] as const;
+export type KioskStep = (typeof KIOSK_STEPS)[number];
+
+/** What the customer's kiosk screen shows (`GET /api/v1/kiosk/<site>/state`): `welcome` has only the site. */
+export const KioskStateSchema = Type.Object({
+  site: Type.Object({ id: Type.String(), name: Type.String() }),
+  step: lit(KIOSK_STEPS),
+  visit: Type.Optional(Type.String()),
+  engineer: Type.Optional(
+    Type.Object({ id: Type.String(), name: Type.String(), company: Type.String(), initials: Type.String() }),
+  ),
+  arrival: Type.Optional(Nullable(ArrivalVerdictSchema)),
+  cleanup: Type.Optional(
+    Type.Object({ required: Type.Array(CleanupItemSchema), signed: Type.Array(CleanupItemSchema) }),
+  ),
+  report: Type.Optional(Nullable(Type.Pick(ServiceReportSchema, ["cause", "workDone", "advice", "parts"]))),
+});
+export type KioskState = Static<typeof KioskStateSchema>;
+
 /** Who the bearer of a token is (`GET /api/v1/me`): what the dashboard shows and offers. */
 export const WhoAmISchema = Type.Object({
   role: RoleSchema,
@@ -555,7 +604,16 @@ export const AlarmSchema = Type.Object({
 });
 export type Alarm = Static<typeof AlarmSchema>;
 
-/** The alarms a visit raises: each SOS (severity 2), a departure without clean-up sign-off (1). */
+/** A violation that is also an alarm: a departure without the customer's clean-up sign-off. */
+export const isAlarmViolation = (
+  x: Violation,
+): x is Extract<Violation, { kind: Exclude<AlarmKind, "sos"> }> => x.kind === "departed_without_cleanup";
+
+/**
+ * The alarms a visit raises: each SOS (severity 2), a departure without clean-up sign-off (1).
+ * The one definition: the alarm list, the site's `incident` condition, the retained statuses, the
+ * open-alarms gauge and the dashboard all use it.
+ */
 export function alarmsOf(v: VisitSummary): Array<Omit<Alarm, "ack">> {
   const base = { visitId: v.visitId, siteId: v.siteId, engineerId: v.engineerId };
   const out: Array<Omit<Alarm, "ack">> = v.alarms.map((a) => ({
@@ -567,7 +625,7 @@ export function alarmsOf(v: VisitSummary): Array<Omit<Alarm, "ack">> {
     missing: [],
   }));
   for (const x of v.violations)
-    if (x.kind === "departed_without_cleanup")
+    if (isAlarmViolation(x))
       out.push({ ...base, kind: x.kind, at: x.at, severity: 1, sosKind: null, missing: x.missing });
   return out;
 }

@@ -18,6 +18,7 @@ export const VisitStatusSchema = Type.Object({
   cleanupMissing: Type.Array(Type.String()),
   complete: Type.Boolean(),
   violations: Type.Array(Type.String()),
+  /** The visit's alarms (`alarmsOf` in `api.ts`: each SOS, a departure without clean-up sign-off). */
   alarms: Type.Integer({ minimum: 0 }),
   updatedAt: EpochMs,
 });
@@ -26,11 +27,12 @@ export type VisitStatus = Static<typeof VisitStatusSchema>;
 export const SiteStatusSchema = Type.Object({
   v: Type.Literal(PROTOCOL_VERSION),
   site: EntityId,
-  /** `incident` while an SOS is not acknowledged. */
+  /** `incident` while any alarm of the site's visits (`alarmsOf`) is not acknowledged. */
   condition: Type.Union([Type.Literal("normal"), Type.Literal("incident")]),
   visits: Type.Integer({ minimum: 0 }),
   byState: Type.Record(Type.String(), Type.Integer({ minimum: 0 })),
   violations: Type.Integer({ minimum: 0 }),
+  /** The alarms not yet acknowledged, by visit and the time the alarm went off. */
   activeAlarms: Type.Array(Type.Object({ visit: EntityId, at: EpochMs })),
   updatedAt: EpochMs,
 });

@@ -18,7 +18,15 @@ import {
   peekFrame,
   toHex,
 } from "../../protocol/index.js";
-import type { Bus, Rejection } from "../bus.js";
+import type { Bus } from "../bus.js";
+import type {
+  EventIntake,
+  FrameOutcome,
+  FrameSink,
+  IngestOutcome,
+  Reception,
+  Rejection,
+} from "../core/intake.js";
 import type { Clock, DeviceRecord, DeviceStateUpdate, Store, StoredEvent } from "../core/ports.js";
 import type { Sighting } from "../core/presence.js";
 import type { VisitService } from "../core/service/visits.js";
@@ -28,22 +36,7 @@ import type { Metrics } from "../metrics.js";
 import type { KeyVault } from "../security/secrets.js";
 import { GroupCommitter } from "./group-commit.js";
 
-export type IngestOutcome =
-  | { status: "accepted"; visitId: string | null }
-  | { status: "duplicate" }
-  | { status: "rejected"; code: Rejection["code"]; message: string; field?: string };
-
-/** Where and how a badge frame was heard. */
-export interface Reception {
-  /** Hub clock when it was received (for relayed frames, the gateway's receive time). */
-  at: number;
-  /** The site gateway (or the hub's own radio) that heard it. */
-  gateway: string;
-  rssi: number | null;
-}
-
-/** A frame's outcome, with the badge and counter once the frame verified. */
-export type FrameOutcome = IngestOutcome & { badge?: { device: string; no: number }; counter?: number };
+export type { FrameOutcome, IngestOutcome, Reception } from "../core/intake.js";
 
 /** Something that wants to know a badge was heard: presence tracking. */
 export interface SightingSink {
@@ -79,7 +72,7 @@ const TIME_SYNC_EVERY_MS = 3_600_000;
 /** Events that never wait for the projection to catch up: the live path. */
 const LIVE_PATH = new Set<DeviceEvent["type"]>(["sos"]);
 
-export class Ingest {
+export class Ingest implements EventIntake, FrameSink {
   private readonly devices = new Map<string, DeviceRecord>();
   private readonly badgeKeys = new Map<number, { device: string; key: Uint8Array }>();
   private readonly committer: GroupCommitter<Pending, number | null>;

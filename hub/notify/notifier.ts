@@ -6,7 +6,14 @@
  * deliveries (hub/core/notify/plan.ts); the caller stores them in the same transaction as the change.
  */
 import { randomUUID } from "node:crypto";
-import type { NotifyEvent, Site } from "../../protocol/api.js";
+import {
+  ALARM_KINDS,
+  type AlarmKind,
+  alarmsOf,
+  isAlarmViolation,
+  type NotifyEvent,
+  type Site,
+} from "../../protocol/api.js";
 import type { NoticeDetails } from "../core/notify/messages.js";
 import {
   escalationChain,
@@ -60,15 +67,19 @@ interface OpenAlarm {
   step: number;
 }
 
-/** Alarms a supervisor acknowledges: an SOS, a departure without the clean-up sign-off. */
-export type AlarmKind = "sos" | "departed_without_cleanup";
+/** An alarm not yet acknowledged (the open-alarms gauge). */
+interface Unacknowledged {
+  visitId: string;
+  at: number;
+  kind: AlarmKind;
+}
 
 export class Notifier {
   private webhooks: WebhookTarget[] | undefined;
   private readonly sites = new Map<string, Site | undefined>();
   private readonly alarms = new Map<string, OpenAlarm>();
-  /** Every unacknowledged alarm by `visit@time`, with its kind (the open-alarms gauge). */
-  private readonly open = new Map<string, AlarmKind>();
+  /** Every unacknowledged alarm (`alarmsOf`) by `visit@time` (the open-alarms gauge). */
+  private readonly open = new Map<string, Unacknowledged>();
   private readonly lastHealth = new Map<string, Health>();
   private offlineCheckedAt = Number.NEGATIVE_INFINITY;
   private deviceCounts = new Map<string, number>();
@@ -86,8 +97,8 @@ export class Notifier {
 
   /** Unacknowledged alarms by kind (for the `onsite_open_alarms` gauge). */
   openAlarms(): Record<AlarmKind, number> {
-    const out: Record<AlarmKind, number> = { sos: 0, departed_without_cleanup: 0 };
-    for (const k of this.open.values()) out[k]++;
+    const out = Object.fromEntries(ALARM_KINDS.map((k) => [k, 0])) as Record<AlarmKind, number>;
+    for (const a of this.open.values()) out[a.kind]++;
     return out;
   }
 
@@ -161,7 +172,7 @@ export class Notifier {
         switch (c.kind) {
           case "alarm":
             add("sos", c.alarm.at, String(c.alarm.at), { sosKind: c.alarm.sosKind });
-            this.open.set(`${u.plan.id}@${c.alarm.at}`, "sos");
+            this.open.set(`${u.plan.id}@${c.alarm.at}`, { visitId: u.plan.id, at: c.alarm.at, kind: "sos" });
             this.alarms.set(`${u.plan.id}@${c.alarm.at}`, {
               visitId: u.plan.id,
               siteId: u.plan.siteId,
@@ -172,9 +183,9 @@ export class Notifier {
             break;
           case "violation": {
             const v = c.violation;
-            if (v.kind === "departed_without_cleanup") {
+            if (isAlarmViolation(v)) {
               add(v.kind, v.at, String(v.at), { missing: v.missing });
-              this.open.set(`${u.plan.id}@${v.at}`, v.kind);
+              this.open.set(`${u.plan.id}@${v.at}`, { visitId: u.plan.id, at: v.at, kind: v.kind });
             } else if (v.kind === "late_without_notice")
               add(v.kind, v.at, String(v.at), { minutesLate: v.minutesLate });
             else if (v.kind === "no_show") add(v.kind, v.at, String(v.at));
@@ -197,12 +208,12 @@ export class Notifier {
             break;
         }
       }
-      // An alarm that is gone after a re-attribution no longer escalates.
+      // An alarm that is gone after a re-attribution no longer counts as open, nor escalates.
+      const raised = new Set(alarmsOf(u.view).map((a) => `${a.kind}@${a.at}`));
+      for (const [k, a] of this.open)
+        if (a.visitId === u.plan.id && !raised.has(`${a.kind}@${a.at}`)) this.open.delete(k);
       for (const [k, a] of this.alarms)
-        if (a.visitId === u.plan.id && !u.view.alarms.some((x) => x.at === a.at)) {
-          this.alarms.delete(k);
-          this.open.delete(k);
-        }
+        if (a.visitId === u.plan.id && !raised.has(`sos@${a.at}`)) this.alarms.delete(k);
     }
     return this.planAll(notices);
   }
@@ -253,7 +264,10 @@ export class Notifier {
     });
   }
 
-  /** Open alarms at start: unacknowledged SOS of recent visits, with the reminders already due counted as sent. */
+  /**
+   * Open alarms at start: the unacknowledged alarms of recent visits; an SOS escalates, with the
+   * reminders already due counted as sent.
+   */
   async start(): Promise<void> {
     const { store, clock } = this.deps;
     const now = clock.now();
@@ -261,16 +275,14 @@ export class Notifier {
       const view = await store.getView(plan.id);
       if (!view) continue;
       const acked = new Set((await store.alarmAcks(plan.id)).map((a) => a.alarmAt));
-      for (const v of view.violations)
-        if (v.kind === "departed_without_cleanup" && !acked.has(v.at))
-          this.open.set(`${plan.id}@${v.at}`, v.kind);
-      if (view.alarms.length === 0) continue;
+      const open = alarmsOf(view).filter((a) => !acked.has(a.at));
+      for (const a of open) this.open.set(`${plan.id}@${a.at}`, { visitId: plan.id, at: a.at, kind: a.kind });
+      if (!open.some((a) => a.kind === "sos")) continue;
       const site = await this.site(plan.siteId);
       const engineer = await store.getEngineer(plan.engineerId);
       const every = (site?.escalationMinutes ?? this.opts.escalationMinutes) * 60_000;
-      for (const a of view.alarms) {
-        if (acked.has(a.at)) continue;
-        this.open.set(`${plan.id}@${a.at}`, "sos");
+      for (const a of open) {
+        if (a.kind !== "sos") continue;
         this.alarms.set(`${plan.id}@${a.at}`, {
           visitId: plan.id,
           siteId: plan.siteId,
@@ -278,7 +290,7 @@ export class Notifier {
           details: {
             ...(site ? { siteName: site.name, zone: site.timeZone } : {}),
             ...(engineer ? { engineerName: engineer.name } : {}),
-            sosKind: a.sosKind,
+            ...(a.sosKind === null ? {} : { sosKind: a.sosKind }),
           },
           // Reminders missed while the hub was down are not all sent now: only the latest one is.
           step: Math.max(0, Math.floor((now - a.at) / every) - 1),

@@ -18,6 +18,7 @@ describe("the API contract", () => {
   let dir: ReturnType<typeof tempDir>;
   let hub: Hub;
   let rollCallId = "";
+  let kioskToken = "";
 
   beforeAll(async () => {
     dir = tempDir();
@@ -46,7 +47,7 @@ describe("the API contract", () => {
     await be({ type: "work_started" });
     await be({ type: "sos", kind: "hazard" });
     await hub.ctx.ingest.settle();
-    await newToken(hub, "kiosk", "front desk", "S1");
+    kioskToken = await newToken(hub, "kiosk", "front desk", "S1");
     await api(hub, "POST", "/api/v1/webhooks", hub.adminToken, {
       url: "http://127.0.0.1:9/hook",
       events: ["*"],
@@ -94,7 +95,10 @@ describe("the API contract", () => {
       ["GET /api/v1/sites/:id/present", "/api/v1/sites/S1/present"],
       ["GET /api/v1/sites/:id/rollcalls", "/api/v1/sites/S1/rollcalls"],
       ["GET /api/v1/rollcalls/:id", `/api/v1/rollcalls/${rollCallId}`],
+      ["GET /api/v1/kiosk/:site/state", "/api/v1/kiosk/S1/state"],
     ];
+    const tokenFor = (route: string) =>
+      route.startsWith("GET /api/v1/kiosk/") ? kioskToken : hub.adminToken;
     const declared = [...hub.http.responseSchemas.keys()].filter((k) => k.startsWith("GET "));
     // Every GET route that declares a schema is exercised here.
     expect(declared.filter((r) => !calls.some(([c]) => c === r))).toEqual([]);
@@ -102,7 +106,7 @@ describe("the API contract", () => {
     for (const [route, url] of calls) {
       const schema = hub.http.responseSchemas.get(route);
       if (!schema) throw new Error(`${route} declares no response schema`);
-      const res = await api(hub, "GET", url, hub.adminToken);
+      const res = await api(hub, "GET", url, tokenFor(route));
       const check = TypeCompiler.Compile(schema);
       if (!check.Check(res.body)) {
         const e = check.Errors(res.body).First();
@@ -139,6 +143,9 @@ describe("the API contract", () => {
         "/api/v1/visits",
         { siteId: "S1", engineerId: "E1", window: { from: "2026-12-31T09:00", to: "2026-12-31T10:00" } },
       ],
+      ["POST /api/v1/devices", "POST", "/api/v1/devices", { id: "badge-9", kind: "badge", engineerId: "E1" }],
+      ["POST /api/v1/devices", "POST", "/api/v1/devices", { id: "kiosk-9", kind: "kiosk", siteId: "S1" }],
+      ["POST /api/v1/tokens", "POST", "/api/v1/tokens", { role: "kiosk", name: "lobby", siteId: "S1" }],
       ["POST /api/v1/sites", "POST", "/api/v1/sites", { id: "S9", name: "Ninth", timeZone: "UTC" }],
       ["PATCH /api/v1/sites/:id", "PATCH", "/api/v1/sites/S9", { atRiskMinutes: 5 }],
       [

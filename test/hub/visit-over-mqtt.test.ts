@@ -4,6 +4,7 @@ import type { Hub } from "../../hub/app.js";
 import { resolveWindow } from "../../hub/core/time.js";
 import { type DeviceCommand, type DeviceEvent, decodeCommandPayload } from "../../protocol/index.js";
 import {
+  api,
   connect,
   counterFor,
   eventually,
@@ -125,6 +126,39 @@ describe("one whole visit through MQTT", () => {
       commands.find((c) => c.device === "badge-1" && c.command.type === "signal"),
     );
     expect(buzz.command).toMatchObject({ type: "signal", pattern: "cleanup_missing" });
+  });
+
+  it("a departure before clean-up keeps the site's retained status in incident until acknowledged", async () => {
+    const left = now + 33 * MIN;
+    await play([...firstSteps(), ev("badge-1", left, { type: "departure", source: "ble" })]);
+    const retained = async (topic: string, want: (m: Record<string, unknown>) => boolean) => {
+      // A late subscriber: what it receives is the retained message.
+      const observer = await connect(hub, "api", hub.adminToken ?? "", `observer-${Math.random()}`);
+      let last: Record<string, unknown> | undefined;
+      observer.on("message", (_t, payload) => {
+        last = JSON.parse(payload.toString()) as Record<string, unknown>;
+      });
+      await observer.subscribeAsync(topic, { qos: 1 });
+      try {
+        return await eventually(() => (last && want(last) ? last : undefined));
+      } finally {
+        await observer.endAsync();
+      }
+    };
+    const site = await retained("onsite/v1/site/S1/status", (m) => m.condition === "incident");
+    expect(site).toMatchObject({ activeAlarms: [{ visit: "V1", at: left }] });
+    expect(await retained("onsite/v1/site/S1/visit/V1/status", (m) => m.state === "departed")).toMatchObject({
+      violations: ["departed_without_cleanup"],
+      alarms: 1,
+    });
+    // Still an incident later on, while nobody has acknowledged it.
+    await hub.ctx.announcer.publishSite("S1");
+    expect((await retained("onsite/v1/site/S1/status", () => true)).condition).toBe("incident");
+    const ack = await api(hub, "POST", "/api/v1/visits/V1/alarms/ack", hub.adminToken, { alarmAt: left });
+    expect(ack.status).toBe(200);
+    expect(await retained("onsite/v1/site/S1/status", (m) => m.condition === "normal")).toMatchObject({
+      activeAlarms: [],
+    });
   });
 
   it("publishes retained visit and site status that a late subscriber receives", async () => {

@@ -3,7 +3,7 @@
  * confirm check-in, confirm completion with a rating, sign off the clean-up checklist item by item,
  * say goodbye. Polite wording (您好, 请, 谢谢, 请稍等, 再见); large touch targets; zh-CN by default.
  */
-import { ApiError, api } from "./api.js";
+import { ApiError, api, type KioskState } from "./api.js";
 
 const esc = (s: unknown): string =>
   String(s).replace(
@@ -12,15 +12,6 @@ const esc = (s: unknown): string =>
   );
 
 type Lang = "zh-CN" | "en";
-interface KioskState {
-  site: { id: string; name: string };
-  step: "welcome" | "checkin" | "waiting" | "completion" | "cleanup" | "thanks" | "goodbye";
-  visit?: string;
-  engineer?: { id: string; name: string; company: string; initials: string };
-  arrival?: { class: "early" | "on_time" | "late"; minutes: number } | null;
-  cleanup?: { required: string[]; signed: string[] };
-  report?: { cause: string; workDone: string; advice: string } | null;
-}
 
 const T = {
   "zh-CN": {

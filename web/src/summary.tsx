@@ -29,7 +29,8 @@ export function Summary() {
       onSite: today.filter(onSite).length,
       late: today.filter((v) => v.arrival?.verdict.class === "late" || v.state === "no_show").length,
       atRisk: today.filter((v) => atRisk(v) !== null).length,
-      incidents: new Set(open.filter((a) => a.kind === "sos").map((a) => a.siteId)).size,
+      // Sites in `incident`: as the hub's site status, any alarm not yet acknowledged.
+      incidents: new Set(open.map((a) => a.siteId)).size,
       openAlarms: open.length,
     };
   }, [rows, sites, alarms]);

@@ -16,26 +16,24 @@
  *   `/healthz` (key "ble") and retried; nothing here touches MQTT, which keeps running.
  *
  * Which badge gets a link when (slots, rotation, backoff, dropping and forgiving, held signals,
- * time-sync cadence) is decided by the pure LinkPolicy (link-policy.ts); this class does the I/O.
+ * time-sync cadence) is decided by the pure LinkPolicy (link-policy.ts), the bus' back-off and
+ * what the health entry says and logs by supervision.ts (pure too); the GATT operations are in
+ * gatt.ts. This class does the D-Bus I/O and ties them together.
  */
 import {
-  ACK_CHAR_UUID,
   type AckStatus,
-  BADGE_SERVICE_UUID,
   COMPANY_ID,
   type DeviceCommand,
-  EVENT_CHAR_UUID,
-  encodeDownlink,
+  type encodeDownlink,
   HEADER_LENGTH,
   peekFrame,
-  SIGNAL_CHAR_UUID,
-  TIME_CHAR_UUID,
 } from "../../../protocol/index.js";
 import type { Bus } from "../../bus.js";
-import type { Clock } from "../../core/ports.js";
-import type { FrameOutcome, Reception } from "../../ingest/ingest.js";
+import type { FrameOutcome, FrameSink, Reception } from "../../core/intake.js";
+import { type Clock, systemClock } from "../../core/ports.js";
 import type { Logger } from "../../log.js";
 import type { Metrics } from "../../metrics.js";
+import { disconnect, errText, type GattLink, openGatt, release, withTimeout, writeSigned } from "./gatt.js";
 import { type Heard, LINK_TIMING, LinkPolicy, type LinkState, type Signal } from "./link-policy.js";
 import {
   type Adapter,
@@ -47,12 +45,9 @@ import {
   openBus,
   Variant,
 } from "./node-ble.js";
+import { BusSupervision, healthNote, healthyDetail, STARTING } from "./supervision.js";
 
-/** What the central needs from ingest. */
-export interface FrameSink {
-  submitFrame(bytes: Uint8Array, rx: Reception): Promise<FrameOutcome>;
-  keyOfBadge(no: number): Promise<Uint8Array | undefined>;
-}
+export type { FrameSink };
 
 export interface BleCentralOptions {
   /** D-Bus address of the bus BlueZ is on; undefined: the system bus. */
@@ -126,35 +121,6 @@ interface Conn {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      t = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(t));
-}
-
-const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
-
-/**
- * Lets go of node-ble objects. Each one that has been used subscribes to its D-Bus object's
- * PropertiesChanged (node-ble's `usePropsEvents`: the device and every characteristic), and that
- * subscription is a listener on the bus connection, which outlives the object: without this, every
- * link left its device, characteristics and their introspection data on the connection for good.
- */
-function release(objects: readonly object[]): void {
-  for (const o of objects) (o as { helper?: { removeListeners?(): void } }).helper?.removeListeners?.();
-}
-
-/** Disconnects a device (best effort), then releases it: Disconnect itself subscribes again. */
-function disconnect(device: Device | undefined, ms?: number): Promise<void> {
-  if (!device) return Promise.resolve();
-  const call = ms === undefined ? device.disconnect() : withTimeout(device.disconnect(), ms, "disconnect");
-  return call.catch(() => {}).finally(() => release([device]));
-}
-
 interface PropsProxy {
   on(ev: "PropertiesChanged", fn: (iface: string, changed: Record<string, { value: unknown }>) => void): void;
   removeAllListeners(ev: string): void;
@@ -172,8 +138,8 @@ export class BleCentral {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private stopped = false;
-  private busFailures = 0;
-  private nextBusAttempt = 0;
+  /** The bus' back-off runs on real time, whatever clock the hub's rules see. */
+  private readonly supervision = new BusSupervision(systemClock);
   private readonly offs: Array<() => void> = [];
 
   constructor(
@@ -218,25 +184,23 @@ export class BleCentral {
       this.deps.metrics.set("onsite_ble_links", "GATT links up", this.policy.linked().length);
       this.deps.metrics.set("onsite_ble_devices", "BLE devices watched", this.watches.size);
     });
-    this.health(false, "starting");
+    this.health(false, STARTING);
     await this.supervise();
     this.timer = setInterval(() => void this.supervise(), this.opts.pollMs);
     this.timer.unref();
   }
 
   private healthy(): void {
-    const n = this.adapters.size;
-    this.health(true, `${n} adapter${n === 1 ? "" : "s"} scanning, ${this.linkedBadges().length} linked`);
+    this.health(true, healthyDetail(this.adapters.size, this.linkedBadges().length));
   }
 
   /** Sets the "ble" health entry; logs when it turns bad, changes while bad, or recovers. */
   private health(ok: boolean, detail: string): void {
-    const prev = this.deps.health.get("ble");
+    const note = healthNote(this.deps.health.get("ble"), ok, detail);
     this.deps.health.set("ble", { ok, detail });
-    if (ok && prev?.ok !== true)
-      this.deps.log.info({ detail }, prev?.detail === "starting" ? "BLE up" : "BLE recovered");
-    if (!ok && detail !== "starting" && detail !== prev?.detail)
-      this.deps.log.warn({ detail }, "BLE degraded");
+    if (note === "up") this.deps.log.info({ detail }, "BLE up");
+    else if (note === "recovered") this.deps.log.info({ detail }, "BLE recovered");
+    else if (note === "degraded") this.deps.log.warn({ detail }, "BLE degraded");
   }
 
   /** Links currently up, by badge device id (for status and tests). */
@@ -263,13 +227,12 @@ export class BleCentral {
   private async check(): Promise<string | undefined> {
     const now = this.deps.clock.now();
     if (!this.dbus) {
-      if (Date.now() < this.nextBusAttempt) return this.deps.health.get("ble")?.detail ?? "D-Bus unavailable";
+      if (!this.supervision.mayConnect()) return this.supervision.waiting(this.deps.health.get("ble"));
       try {
         await this.connectBus();
-        this.busFailures = 0;
+        this.supervision.connected();
       } catch (e) {
-        this.busFailures++;
-        this.nextBusAttempt = Date.now() + Math.min(30_000, 500 * 2 ** Math.min(this.busFailures, 6));
+        this.supervision.failed();
         this.teardown();
         return `D-Bus unavailable: ${errText(e)}`;
       }
@@ -505,39 +468,24 @@ export class BleCentral {
     const c = this.opts.connect;
     const conn = this.conn(link.device);
     const started = this.deps.clock.now();
-    let device: Device | undefined;
-    const objects: object[] = [];
+    let opened: GattLink | undefined;
     try {
       const entry = this.adapters.get(link.adapter);
       if (!entry) throw new Error(`adapter ${link.adapter} gone`);
-      device = await withTimeout(entry.adapter.getDevice(link.address), c.opTimeoutMs, "find device");
-      const d = device;
-      await withTimeout(d.connect(), c.timeoutMs, "connect");
-      const gatt = await withTimeout(d.gatt(), c.opTimeoutMs, "resolve services");
-      // node-ble has made (and subscribed) every service and characteristic the device has.
-      objects.push(gatt);
-      for (const uuid of await gatt.services()) {
-        const s = await gatt.getPrimaryService(uuid);
-        objects.push(s);
-        for (const cu of await s.characteristics()) objects.push(await s.getCharacteristic(cu));
-      }
-      const svc = await gatt.getPrimaryService(BADGE_SERVICE_UUID);
-      const events = await svc.getCharacteristic(EVENT_CHAR_UUID);
-      conn.ack = await svc.getCharacteristic(ACK_CHAR_UUID);
-      conn.signal = await svc.getCharacteristic(SIGNAL_CHAR_UUID);
-      const time = await svc.getCharacteristic(TIME_CHAR_UUID);
-      events.on("valuechanged", (value: Buffer) => {
-        conn.queue = conn.queue.then(() => this.gattFrame(link, w, Uint8Array.from(value)));
+      opened = await openGatt(entry.adapter, link.address, c, (bytes) => {
+        conn.queue = conn.queue.then(() => this.gattFrame(link, w, bytes));
       });
-      await withTimeout(events.startNotifications(), c.opTimeoutMs, "subscribe");
+      const d = opened.device;
       d.on("disconnect", () => this.linkDown(link, "disconnected"));
+      conn.ack = opened.ack;
+      conn.signal = opened.signal;
       conn.ble = d;
-      conn.held = objects;
+      conn.held = opened.held;
       this.policy.up(link);
       this.deps.metrics.inc("onsite_ble_links_total", "GATT links established");
       this.deps.log.info({ badge: link.device, address: link.address }, "badge linked over GATT");
       if (this.deps.health.get("ble")?.ok) this.healthy();
-      conn.time = time;
+      conn.time = opened.time;
       conn.watch = w;
       await this.syncTime(link);
       const held = this.policy.takeHeld(link.device);
@@ -558,8 +506,11 @@ export class BleCentral {
           "badge does not answer GATT: dropped until it leaves and returns",
         );
       }
-      release(objects);
-      void disconnect(device);
+      // openGatt let go of what it made if it failed; a failure after it lets go of the link.
+      if (opened) {
+        release(opened.held);
+        void disconnect(opened.device);
+      }
     }
   }
 
@@ -619,11 +570,7 @@ export class BleCentral {
     const key = await this.deps.sink.keyOfBadge(link.badgeNo);
     if (!key) return false;
     try {
-      await withTimeout(
-        ch.writeValue(Buffer.from(encodeDownlink(msg, key)), { type: "request" }),
-        this.opts.connect.opTimeoutMs,
-        `write ${msg.type}`,
-      );
+      await writeSigned(ch, msg, key, this.opts.connect.opTimeoutMs);
       this.deps.metrics.inc("onsite_ble_writes_total", "Signed writes to badges", { type: msg.type });
       return true;
     } catch (e) {

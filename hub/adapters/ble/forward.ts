@@ -9,7 +9,7 @@
  */
 import mqtt, { type MqttClient } from "mqtt";
 import { encodeGatewayFrames, toHex, topics } from "../../../protocol/index.js";
-import type { Reception } from "../../ingest/ingest.js";
+import type { Reception } from "../../core/intake.js";
 import type { Logger } from "../../log.js";
 import type { Metrics } from "../../metrics.js";
 

@@ -5,10 +5,9 @@
  */
 import { readdirSync } from "node:fs";
 import type { HubConfig } from "../../config/config.js";
-import type { HubContext } from "../../context.js";
 // The stand-in is loaded only in virtual mode, through hub/stand-ins.ts: it adjusts dbus-next's marshaller.
 import { dbusDaemonAvailable, startVirtualBluez, type VirtualBluez } from "../../stand-ins.js";
-import { BleCentral, DEFAULT_CENTRAL } from "./central.js";
+import { BleCentral, type BleCentralDeps, DEFAULT_CENTRAL } from "./central.js";
 import { Forwarder } from "./forward.js";
 
 export type BleMode = "off" | "bluez" | "virtual";
@@ -43,7 +42,12 @@ export interface Radio {
   stop(): Promise<void>;
 }
 
-export async function startRadio(ctx: HubContext): Promise<Radio> {
+/** What the radio needs: the central's ports (frames go to `sink`), and the configuration. */
+export interface RadioDeps extends Omit<BleCentralDeps, "onVerified"> {
+  config: HubConfig;
+}
+
+export async function startRadio(ctx: RadioDeps): Promise<Radio> {
   const { config, log } = ctx;
   const { mode, why } = await resolveBleMode(config);
   log.info({ mode, why }, `BLE: ${mode}`);
@@ -64,7 +68,7 @@ export async function startRadio(ctx: HubContext): Promise<Radio> {
   }
   const central = new BleCentral(
     {
-      sink: ctx.ingest,
+      sink: ctx.sink,
       bus: ctx.bus,
       clock: ctx.clock,
       log: log.child({ ns: "ble" }),

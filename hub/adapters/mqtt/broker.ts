@@ -25,8 +25,8 @@ import {
   topics,
 } from "../../../protocol/index.js";
 import type { Bus } from "../../bus.js";
+import type { EventIntake } from "../../core/intake.js";
 import type { Clock, Role, Store } from "../../core/ports.js";
-import type { Ingest } from "../../ingest/ingest.js";
 import type { Logger } from "../../log.js";
 import type { Metrics } from "../../metrics.js";
 import { tokenDigest, verifySecret } from "../../security/secrets.js";
@@ -44,7 +44,7 @@ export interface MqttOptions {
 }
 
 export interface MqttDeps {
-  ingest: Ingest;
+  ingest: EventIntake;
   store: Store;
   bus: Bus;
   log: Logger;

@@ -5,6 +5,7 @@
  * acknowledgements — and then maintained entry by entry; it is read again after `RELOAD_MS`, so a
  * visit booked days ahead enters the horizon as time passes without an update of its own.
  */
+import { alarmsOf } from "../../../protocol/api.js";
 import type { SiteStatus } from "../../../protocol/index.js";
 import type { ArrivalWindow } from "../model.js";
 import type { Clock, Store } from "../ports.js";
@@ -19,7 +20,7 @@ interface Entry {
   window: ArrivalWindow;
   state: string;
   violations: number;
-  /** When each of the visit's alarms went off. */
+  /** When each of the visit's alarms (`alarmsOf`: SOS, departure without clean-up) went off. */
   alarms: number[];
   acked: Set<number>;
 }
@@ -42,7 +43,7 @@ const entryOf = (view: VisitSummary, acked: Set<number>): Entry => ({
   window: view.window,
   state: view.state,
   violations: view.violations.length,
-  alarms: view.alarms.map((a) => a.at),
+  alarms: alarmsOf(view).map((a) => a.at),
   acked,
 });
 

@@ -1,7 +1,7 @@
 /**
  * The site board keeps each site's status from updates; a full rebuild from the store (what the
  * hub did on every update before) is the reference. Random histories of bookings, state changes,
- * alarms, acknowledgements, reschedules, moves between sites and time passing, on a real SQLite
+ * alarms (SOS and departures without clean-up sign-off), acknowledgements, reschedules, moves between sites and time passing, on a real SQLite
  * store: after every step the board says what the rebuild says.
  */
 import fc from "fast-check";
@@ -11,6 +11,7 @@ import { defaultSite, ManualClock, type VisitPlan } from "../../../hub/core/inde
 import { SITE_HORIZON_MS, SiteBoard } from "../../../hub/core/service/site-board.js";
 import { emptySummary } from "../../../hub/core/visit/project.js";
 import type { VisitSummary } from "../../../hub/core/visit/types.js";
+import { alarmsOf } from "../../../protocol/api.js";
 import type { SiteStatus } from "../../../protocol/index.js";
 
 const T0 = Date.UTC(2026, 11, 1, 8);
@@ -23,6 +24,7 @@ type Step =
   | { state: { visit: number; state: (typeof STATES)[number] } }
   | { violation: { visit: number } }
   | { sos: { visit: number; afterMin: number } }
+  | { departed: { visit: number } }
   | { ack: { visit: number; which: number } }
   | { reschedule: { visit: number; byHours: number } }
   | { move: { visit: number; site: number } }
@@ -40,6 +42,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ state: fc.record({ visit: fc.nat(30), state: fc.constantFrom(...STATES) }) }),
   fc.record({ violation: fc.record({ visit: fc.nat(30) }) }),
   fc.record({ sos: fc.record({ visit: fc.nat(30), afterMin: fc.nat(600) }) }),
+  fc.record({ departed: fc.record({ visit: fc.nat(30) }) }),
   fc.record({ ack: fc.record({ visit: fc.nat(30), which: fc.nat(3) }) }),
   fc.record({ reschedule: fc.record({ visit: fc.nat(30), byHours: fc.integer({ min: -30, max: 30 }) }) }),
   fc.record({ move: fc.record({ visit: fc.nat(30), site: fc.nat(2) }) }),
@@ -64,7 +67,8 @@ async function rebuild(
     byState[state] = (byState[state] ?? 0) + 1;
     violations += view?.violations.length ?? 0;
     const acked = new Set((await store.alarmAcks(p.id)).map((a) => a.alarmAt));
-    for (const a of view?.alarms ?? []) if (!acked.has(a.at)) activeAlarms.push({ visit: p.id, at: a.at });
+    for (const a of view ? alarmsOf(view) : [])
+      if (!acked.has(a.at)) activeAlarms.push({ visit: p.id, at: a.at });
   }
   activeAlarms.sort((a, b) => a.at - b.at || a.visit.localeCompare(b.visit));
   return {
@@ -129,13 +133,25 @@ async function play(steps: Step[]): Promise<void> {
           });
         else if ("sos" in st) {
           const at = now - st.sos.afterMin * 60_000;
-          if (view.alarms.some((a) => a.at === at)) continue;
+          if (alarmsOf(view).some((a) => a.at === at)) continue;
           changed({
             ...view,
             alarms: [...view.alarms, { kind: "sos", at, sosKind: "injury", evidence: [] }],
           });
+        } else if ("departed" in st) {
+          const left = (x: VisitSummary["violations"][number]) => x.kind === "departed_without_cleanup";
+          if (view.violations.some(left) || alarmsOf(view).some((a) => a.at === now)) continue;
+          changed({
+            ...view,
+            state: "departed",
+            violations: [
+              ...view.violations,
+              { kind: "departed_without_cleanup", at: now, missing: ["waste_removed"], evidence: [] },
+            ],
+          });
         } else if ("ack" in st) {
-          const alarm = view.alarms[st.ack.which % Math.max(view.alarms.length, 1)];
+          const alarms = alarmsOf(view);
+          const alarm = alarms[st.ack.which % Math.max(alarms.length, 1)];
           if (!alarm) continue;
           await store.putAlarmAck({ visitId: plan.id, alarmAt: alarm.at, by: "sup", at: now });
           board.acknowledged(plan.siteId, plan.id, alarm.at);

@@ -4,7 +4,7 @@
  */
 
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { VIOLATION_KINDS, VISIT_STATES } from "../../../protocol/browser.js";
+import { alarmsOf, VIOLATION_KINDS, VISIT_STATES } from "../../../protocol/browser.js";
 import type { VisitRow } from "../api.js";
 import { errorText, get } from "../data.js";
 import {
@@ -120,7 +120,7 @@ export const BoardRow = memo<RowProps>(function BoardRow({ v, zone, lang, t, eng
   const gear = gearText(t, v);
   const cleanup = cleanupText(t, v);
   const risk = atRisk(v);
-  const alarm = v.alarms.some((a) => !v.alarmAcks.includes(a.at));
+  const alarm = alarmsOf(v).some((a) => !v.alarmAcks.includes(a.at));
   return (
     <tr
       data-visit={v.visitId}

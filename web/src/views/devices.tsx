@@ -3,7 +3,7 @@
  * credentials once, as text and as a QR code for the device set-up; a device can be revoked.
  */
 import { useEffect, useState } from "preact/hooks";
-import type { PublicDevice } from "../api.js";
+import type { ProvisionedDevice, PublicDevice } from "../api.js";
 import { errorText, get, post } from "../data.js";
 import { engineerLabel } from "../format.js";
 import { browserZone, fill, formatDateTime, word } from "../i18n.js";
@@ -11,15 +11,8 @@ import { useApp, useT } from "../store.js";
 import { Field, Result } from "../ui/form.js";
 import { Qr } from "../ui/qr.js";
 
-interface Provisioned {
-  device: PublicDevice;
-  mqtt: { host: string; port: number; username: string; clientId: string };
-  password: string;
-  key?: string;
-}
-
 /** What a device set-up reads from the QR code: everything it needs to connect, versioned. */
-export const setupPayload = (p: Provisioned) =>
+export const setupPayload = (p: ProvisionedDevice) =>
   JSON.stringify({
     v: 1,
     id: p.device.id,
@@ -36,7 +29,7 @@ export function DevicesView() {
   const lang = useApp((s) => s.lang);
   const [devices, setDevices] = useState<PublicDevice[]>([]);
   const [kind, setKind] = useState<"badge" | "kiosk" | "gateway">("badge");
-  const [made, setMade] = useState<Provisioned | null>(null);
+  const [made, setMade] = useState<ProvisionedDevice | null>(null);
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
   const reload = () =>
     get<PublicDevice[]>("/api/v1/devices")
@@ -63,7 +56,7 @@ export function DevicesView() {
             ...(kind === "badge" && str("badgeNo") ? { badgeNo: Number(str("badgeNo")) } : {}),
           };
           try {
-            const p = await post<Provisioned>("/api/v1/devices", body);
+            const p = await post<ProvisionedDevice>("/api/v1/devices", body);
             setMade(p);
             setResult({ ok: true, text: fill(t.devices.provisioned, { id: p.device.id }) });
             form.reset();

@@ -3,7 +3,7 @@
  * kiosk token comes with the URL, and its QR code, that opens that site's kiosk screen signed in.
  */
 import { useEffect, useState } from "preact/hooks";
-import type { PublicToken, Role } from "../api.js";
+import type { CreatedToken, PublicToken, Role } from "../api.js";
 import { errorText, get, post } from "../data.js";
 import { browserZone, fill, formatDateTime, word } from "../i18n.js";
 import { useApp, useT } from "../store.js";
@@ -20,7 +20,7 @@ export function TokensView() {
   const lang = useApp((s) => s.lang);
   const [tokens, setTokens] = useState<PublicToken[]>([]);
   const [role, setRole] = useState<Role>("dispatcher");
-  const [made, setMade] = useState<(PublicToken & { token: string }) | null>(null);
+  const [made, setMade] = useState<CreatedToken | null>(null);
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
   const reload = () =>
     get<PublicToken[]>("/api/v1/tokens")
@@ -44,7 +44,7 @@ export function TokensView() {
             ...(role === "kiosk" ? { siteId: String(f.get("siteId")) } : {}),
           };
           try {
-            const made = await post<PublicToken & { token: string }>("/api/v1/tokens", body);
+            const made = await post<CreatedToken>("/api/v1/tokens", body);
             setMade(made);
             setResult({ ok: true, text: t.tokens.createdOnce });
             form.reset();

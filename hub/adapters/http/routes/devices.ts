@@ -2,7 +2,12 @@
 import type {} from "@fastify/swagger";
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
-import { PublicDeviceSchema, PublicTokenSchema } from "../../../../protocol/api.js";
+import {
+  CreatedTokenSchema,
+  ProvisionedDeviceSchema,
+  PublicDeviceSchema,
+  PublicTokenSchema,
+} from "../../../../protocol/api.js";
 import { DeviceId, EntityId } from "../../../../protocol/index.js";
 import { InputError } from "../../../admin/errors.js";
 import {
@@ -26,7 +31,14 @@ export function deviceRoutes(app: FastifyInstance, ctx: HubContext): void {
 
   app.post<{ Body: ProvisionRequest }>(
     "/api/v1/devices",
-    { config: { roles: ["admin"] }, schema: { tags: ["devices"], body: ProvisionRequestSchema } },
+    {
+      config: { roles: ["admin"] },
+      schema: {
+        tags: ["devices"],
+        body: ProvisionRequestSchema,
+        response: { 201: ProvisionedDeviceSchema },
+      },
+    },
     async (req, reply) => {
       const p = await ctx.provisioning.provision(req.body);
       const mqtt = {
@@ -67,6 +79,7 @@ export function deviceRoutes(app: FastifyInstance, ctx: HubContext): void {
           },
           { additionalProperties: false },
         ),
+        response: { 201: CreatedTokenSchema },
       },
     },
     async (req, reply) => {

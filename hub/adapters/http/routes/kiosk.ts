@@ -6,23 +6,14 @@
 import type {} from "@fastify/swagger";
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { type KioskState, KioskStateSchema } from "../../../../protocol/api.js";
 import { CLEANUP_ITEMS, EntityId } from "../../../../protocol/index.js";
 import { InputError } from "../../../admin/errors.js";
 import type { HubContext } from "../../../context.js";
+import { kioskStep } from "../../../core/service/kiosk-prompts.js";
 import type { VisitSummary } from "../../../core/visit/types.js";
 
 const DAY = 86_400_000;
-
-export type KioskStep = "welcome" | "checkin" | "waiting" | "completion" | "cleanup" | "thanks" | "goodbye";
-
-function stepOf(v: VisitSummary): KioskStep {
-  if (v.departure) return "goodbye";
-  if (v.complete) return "thanks";
-  if (v.checkin?.consent !== true) return "checkin";
-  if (v.report && !v.completion) return "completion";
-  if (v.completion && v.cleanup.missing.length > 0) return "cleanup";
-  return "waiting";
-}
 
 export function kioskRoutes(app: FastifyInstance, ctx: HubContext): void {
   const siteOf = (req: FastifyRequest<{ Params: { site: string } }>) => {
@@ -48,18 +39,25 @@ export function kioskRoutes(app: FastifyInstance, ctx: HubContext): void {
 
   app.get<{ Params: { site: string } }>(
     "/api/v1/kiosk/:site/state",
-    { config: { roles: ["kiosk"] }, schema: { tags: ["kiosk"], params: Type.Object({ site: EntityId }) } },
-    async (req) => {
+    {
+      config: { roles: ["kiosk"] },
+      schema: {
+        tags: ["kiosk"],
+        params: Type.Object({ site: EntityId }),
+        response: { 200: KioskStateSchema },
+      },
+    },
+    async (req): Promise<KioskState> => {
       const siteId = siteOf(req);
       const site = await ctx.store.getSite(siteId);
       const cur = await current(siteId);
-      if (!cur) return { site: { id: siteId, name: site?.name ?? siteId }, step: "welcome" as KioskStep };
+      if (!cur) return { site: { id: siteId, name: site?.name ?? siteId }, step: kioskStep(undefined) };
       const engineer = await ctx.store.getEngineer(cur.engineerId);
       const v = cur.view;
       const name = engineer?.name ?? "";
       return {
         site: { id: siteId, name: site?.name ?? siteId },
-        step: stepOf(v),
+        step: kioskStep(v),
         visit: v.visitId,
         engineer: {
           id: cur.engineerId,
