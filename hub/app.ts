@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { type Radio, startRadio } from "./adapters/ble/radio.js";
 import { createHttpServer, type HttpServer } from "./adapters/http/server.js";
 import { MqttBroker } from "./adapters/mqtt/broker.js";
+import { Uplink } from "./adapters/mqtt/uplink.js";
 import { SqliteStore } from "./adapters/store/sqlite/sqlite-store.js";
 import { ThreadedSqliteStore } from "./adapters/store/sqlite/threaded.js";
 import { Provisioning } from "./admin/provisioning.js";
@@ -46,6 +47,8 @@ export interface Hub {
   tls: boolean;
   /** The BLE radio (mode off, bluez or virtual). */
   radio: Radio;
+  /** Gateway mode: the link to the central hub. */
+  uplink?: Uplink;
   presence: PresenceService;
   /** Set on a first start: the admin token, shown once. */
   adminToken: string | undefined;
@@ -279,11 +282,29 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
   );
   dispatcher.start();
 
+  // Gateway mode: what this hub accepts goes on to the central hub, from the log (durable).
+  let uplink: Uplink | undefined;
+  if (config.ble.forward) {
+    const up = new Uplink(config.ble.forward, { store, log: log.child({ ns: "uplink" }), metrics });
+    up.start();
+    bus.on("event.accepted", () => up.wake());
+    uplink = up;
+  }
+
   // The radio comes last: a BLE fault is reported on /healthz and never stops MQTT or HTTP.
   let radio: Radio;
   try {
     const { config, clock, bus, metrics, health } = ctx;
-    radio = await startRadio({ config, log, sink: ctx.ingest, bus, clock, metrics, health });
+    radio = await startRadio({
+      config,
+      log,
+      sink: ctx.ingest,
+      bus,
+      clock,
+      metrics,
+      health,
+      ...(uplink ? { uplink } : {}),
+    });
   } catch (e) {
     log.error({ err: e }, "BLE radio did not start; running without it");
     ctx.health.set("ble", { ok: false, detail: `did not start: ${(e as Error).message}` });
@@ -312,11 +333,13 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
     adminToken,
     radio,
     presence,
+    ...(uplink ? { uplink } : {}),
     async stop() {
       if (stopped) return;
       stopped = true;
       clearInterval(tick);
       await radio.stop();
+      await uplink?.stop();
       await http.close();
       await broker.close();
       await ingest.settle();

@@ -1,4 +1,7 @@
-/** Payload of `onsite/v1/gw/<gateway>/frames`: badge frames a gateway heard, relayed unaltered. */
+/**
+ * What a gateway (a site hub) relays to a central hub: `onsite/v1/gw/<gateway>/frames`, badge frames
+ * relayed unaltered, and `onsite/v1/gw/<gateway>/events`, its site's kiosk and operator events.
+ */
 import { type Static, Type } from "@sinclair/typebox";
 import { DeviceId, EpochMs } from "./fields.js";
 import { parseJson, parserFor } from "./validate.js";
@@ -33,3 +36,34 @@ export const decodeGatewayFramesPayload = (payload: string | Uint8Array): Gatewa
 
 /** Validates and serialises a batch (a gateway never sends what the hub would refuse). */
 export const encodeGatewayFrames = (batch: GatewayFrames): string => JSON.stringify(parser.parse(batch));
+
+/**
+ * Payload of `onsite/v1/gw/<gateway>/events`: events a site hub accepted from its site's kiosks and
+ * operators, in its commit order, each with when the site hub received it and the device's clock
+ * offset as the site hub knew it. Each `event` is checked as a device event by the central hub.
+ */
+export const GatewayEventsSchema = Type.Object(
+  {
+    v: Type.Literal(PROTOCOL_VERSION),
+    gateway: DeviceId,
+    events: Type.Array(
+      Type.Object(
+        {
+          event: Type.Unknown(),
+          hubTime: EpochMs,
+          clockOffsetMs: Type.Integer({ minimum: -31_536_000_000, maximum: 31_536_000_000 }),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 64 },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type GatewayEvents = Static<typeof GatewayEventsSchema>;
+
+const eventsParser = parserFor(GatewayEventsSchema);
+export const decodeGatewayEventsPayload = (payload: string | Uint8Array): GatewayEvents =>
+  eventsParser.parse(parseJson(payload));
+export const encodeGatewayEvents = (batch: GatewayEvents): string =>
+  JSON.stringify(eventsParser.parse(batch));

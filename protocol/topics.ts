@@ -10,7 +10,8 @@ export type Topic =
   | { kind: "device_commands"; device: string }
   | { kind: "site_status"; site: string }
   | { kind: "visit_status"; site: string; visit: string }
-  | { kind: "gateway_frames"; gateway: string };
+  | { kind: "gateway_frames"; gateway: string }
+  | { kind: "gateway_events"; gateway: string };
 
 const DEVICE_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const ENTITY_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -27,6 +28,7 @@ export const topics = {
   visitStatus: (site: string, visit: string) =>
     `${TOPIC_PREFIX}/site/${segment(site, ENTITY_ID, "site")}/visit/${segment(visit, ENTITY_ID, "visit")}/status`,
   gatewayFrames: (gateway: string) => `${TOPIC_PREFIX}/gw/${segment(gateway, DEVICE_ID, "gateway")}/frames`,
+  gatewayEvents: (gateway: string) => `${TOPIC_PREFIX}/gw/${segment(gateway, DEVICE_ID, "gateway")}/events`,
 } as const;
 
 export function buildTopic(t: Topic): string {
@@ -41,6 +43,8 @@ export function buildTopic(t: Topic): string {
       return topics.visitStatus(t.site, t.visit);
     case "gateway_frames":
       return topics.gatewayFrames(t.gateway);
+    case "gateway_events":
+      return topics.gatewayEvents(t.gateway);
   }
 }
 
@@ -57,8 +61,9 @@ export function parseTopic(topic: string): Topic {
     const device = segment(id, DEVICE_ID, "device");
     return leaf === "events" ? { kind: "device_events", device } : { kind: "device_commands", device };
   }
-  if (root === "gw" && leaf === "frames" && rest.length === 0) {
-    return { kind: "gateway_frames", gateway: segment(id, DEVICE_ID, "gateway") };
+  if (root === "gw" && (leaf === "frames" || leaf === "events") && rest.length === 0) {
+    const gateway = segment(id, DEVICE_ID, "gateway");
+    return leaf === "frames" ? { kind: "gateway_frames", gateway } : { kind: "gateway_events", gateway };
   }
   if (root === "site") {
     const site = segment(id, ENTITY_ID, "site");

@@ -41,7 +41,12 @@ export interface Reception {
 }
 
 /** A frame's outcome, with the badge and counter once the frame verified. */
-export type FrameOutcome = IngestOutcome & { badge?: { device: string; no: number }; counter?: number };
+export type FrameOutcome = IngestOutcome & {
+  badge?: { device: string; no: number };
+  counter?: number;
+  /** A presence advert: proof of being there now, not an event kept in the log. */
+  presence?: boolean;
+};
 
 /** What the MQTT adapter hands its input to. Each promise settles once the input is durable. */
 export interface EventIntake {
@@ -53,6 +58,8 @@ export interface EventIntake {
   submitJson(deviceId: string, payload: Uint8Array | string): Promise<IngestOutcome>;
   /** Badge frames a site gateway relayed. */
   submitFrames(gatewayId: string, payload: Uint8Array | string): Promise<FrameOutcome[]>;
+  /** Kiosk and operator events a site hub relays (gateway mode). */
+  submitRelayedEvents(gatewayId: string, payload: Uint8Array | string): Promise<IngestOutcome[]>;
 }
 
 /** What the BLE central hands frames to. */

@@ -64,6 +64,8 @@ export interface DeviceRecord {
 export interface StoredEvent extends Routable {
   visitId: string | null;
   seq?: number;
+  /** A badge frame's bytes as received (hex): the signed evidence, which a central hub verifies again. */
+  frame?: string;
 }
 
 /** A change of attribution: the event `(device, counter)` now belongs to `visitId`. */
@@ -220,6 +222,9 @@ export interface Store {
   lastTimeOfSubject(engineerId: string, maxSeq: number): Promise<number | null>;
   /** Events with seq > `afterSeq`, in commit order, at most `limit`. */
   eventsAfter(afterSeq: number, limit: number): Promise<StoredEvent[]>;
+  /** How far the uplink named has delivered the event log (a seq; 0: nothing yet). */
+  uplinkCursor(name: string): Promise<number>;
+  setUplinkCursor(name: string, seq: number): Promise<void>;
   /** Highest counter stored for a device (-1: none). */
   maxCounter(device: string): Promise<number>;
   countEvents(): Promise<number>;

@@ -10,6 +10,7 @@ import {
   type DeviceEvent,
   decodeEventPayload,
   decodeFrame,
+  decodeGatewayEventsPayload,
   decodeGatewayFramesPayload,
   frameToEvent,
   fromHex,
@@ -188,25 +189,9 @@ export class Ingest implements EventIntake, FrameSink {
     let device = this.devices.get(id);
     let counter = this.operatorCounters.get(id);
     if (!device || counter === undefined) {
-      const highest = await this.deps.store.maxCounter(id);
-      counter = Math.max(counter ?? 0, highest + 1);
-      device = device ?? {
-        id,
-        kind: as.kind,
-        engineerId: null,
-        siteId: as.kind === "kiosk" ? as.siteId : null,
-        badgeNo: null,
-        rfidTag: null,
-        passwordHash: "",
-        sealedKey: null,
-        createdAt: this.deps.clock.now(),
-        revokedAt: null,
-        clockOffsetMs: 0,
-        lastSeenAt: null,
-        replay: { highest, seen: highest < 0 ? 0n : 1n },
-        battery: null,
-      };
-      this.devices.set(id, device);
+      const made = await this.synthetic(id, as.kind, as.kind === "kiosk" ? as.siteId : null);
+      device = device ?? made.device;
+      counter = Math.max(counter ?? 0, made.highest + 1);
     }
     this.operatorCounters.set(id, counter + 1);
     const event = {
@@ -224,6 +209,109 @@ export class Ingest implements EventIntake, FrameSink {
       return this.refuse("http", e, id);
     }
     return this.accept(parsed, device, "http", this.deps.clock.now());
+  }
+
+  /** A device the hub speaks for (an operator, the kiosk screen, a relayed operator), with its stored state. */
+  private async synthetic(
+    id: string,
+    kind: "operator" | "kiosk",
+    siteId: string | null,
+  ): Promise<{ device: DeviceRecord; highest: number }> {
+    const highest = await this.deps.store.maxCounter(id);
+    const device: DeviceRecord = {
+      id,
+      kind,
+      engineerId: null,
+      siteId,
+      badgeNo: null,
+      rfidTag: null,
+      passwordHash: "",
+      sealedKey: null,
+      createdAt: this.deps.clock.now(),
+      revokedAt: null,
+      clockOffsetMs: 0,
+      lastSeenAt: null,
+      replay: { highest, seen: highest < 0 ? 0n : 1n },
+      battery: null,
+    };
+    this.devices.set(id, device);
+    return { device, highest };
+  }
+
+  /**
+   * Events a site hub relays (gateway mode, `onsite/v1/gw/<id>/events`), in its commit order: a
+   * provisioned kiosk's only if it is a kiosk of the gateway's site; an event of a device this hub
+   * does not know (an operator, the kiosk screen at the site) is kept as the gateway's — its id
+   * becomes `<gateway>_<id>` — and only for a visit at the gateway's site. Each is deduped by
+   * `(device, counter)`, so a batch sent again is stored once.
+   */
+  async submitRelayedEvents(gatewayId: string, payload: Uint8Array | string): Promise<IngestOutcome[]> {
+    let batch: ReturnType<typeof decodeGatewayEventsPayload>;
+    try {
+      batch = decodeGatewayEventsPayload(payload);
+    } catch (e) {
+      return [this.refuse("relay", e, gatewayId)];
+    }
+    const reject = (code: Rejection["code"], message: string, field: string) =>
+      this.reject({ boundary: "relay", code, message, field, device: gatewayId });
+    if (batch.gateway !== gatewayId)
+      return [reject("device_mismatch", `payload names gateway ${batch.gateway}`, "/gateway")];
+    const gateway = await this.device(gatewayId);
+    if (!gateway || gateway.kind !== "gateway" || gateway.siteId === null)
+      return [reject("unknown_device", `${gatewayId} is not a gateway of a site`, "/gateway")];
+    const out: IngestOutcome[] = [];
+    for (const [i, r] of batch.events.entries()) {
+      const at = `/events/${i}`;
+      let event: DeviceEvent;
+      try {
+        event = parseEvent(r.event);
+      } catch (e) {
+        out.push(
+          isProtocolError(e)
+            ? reject(e.code, e.message, `${at}/event${e.field ?? ""}`)
+            : reject("schema", String(e), `${at}/event`),
+        );
+        continue;
+      }
+      let device = await this.device(event.device);
+      if (device) {
+        if (device.kind !== "kiosk" || device.siteId !== gateway.siteId) {
+          out.push(
+            reject(
+              "foreign_visit",
+              `${event.device} is not a kiosk of ${gateway.siteId}`,
+              `${at}/event/device`,
+            ),
+          );
+          continue;
+        }
+      } else {
+        const id = `${gatewayId}_${event.device}`;
+        if (id.length > 64) {
+          out.push(reject("schema", `relayed device id ${id} is longer than 64`, `${at}/event/device`));
+          continue;
+        }
+        const plan =
+          "visit" in event && event.visit !== undefined
+            ? await this.deps.store.getVisit(event.visit)
+            : undefined;
+        if (!plan || plan.siteId !== gateway.siteId) {
+          out.push(
+            reject(
+              "foreign_visit",
+              `a relayed operator event must name a visit at ${gateway.siteId}`,
+              `${at}/event/visit`,
+            ),
+          );
+          continue;
+        }
+        device = this.devices.get(id) ?? (await this.synthetic(id, "operator", null)).device;
+        event = { ...event, device: id };
+      }
+      device.clockOffsetMs = r.clockOffsetMs;
+      out.push(await this.accept(event, device, "relay", r.hubTime));
+    }
+    return out;
   }
 
   /** Badge frames relayed by a gateway: each verified with the badge's own key. */
@@ -277,9 +365,11 @@ export class Ingest implements EventIntake, FrameSink {
     } catch (e) {
       return this.refuse("frame", e);
     }
+    const hex = toHex(bytes);
     const outcome = await this.accept(event, device, "frame", this.deps.clock.now(), {
       presence,
       rxTime: rx.at,
+      hex,
     });
     const signedAgo = Math.abs(rx.at - (event.time + device.clockOffsetMs));
     if (
@@ -292,10 +382,10 @@ export class Ingest implements EventIntake, FrameSink {
         at: rx.at,
         rssi: rx.rssi,
         counter: event.counter,
-        frame: toHex(bytes),
+        frame: hex,
       });
     }
-    return { ...outcome, badge: { device: device.id, no }, counter: event.counter };
+    return { ...outcome, badge: { device: device.id, no }, counter: event.counter, presence };
   }
 
   /** A badge's frame key (to sign what the hub writes to it), if the badge is provisioned. */
@@ -323,7 +413,7 @@ export class Ingest implements EventIntake, FrameSink {
     device: DeviceRecord,
     boundary: string,
     hubTime: number,
-    frame?: { presence: boolean; rxTime: number },
+    frame?: { presence: boolean; rxTime: number; hex: string },
   ): Promise<IngestOutcome> {
     if (device.revokedAt !== null)
       return this.reject({
@@ -365,7 +455,7 @@ export class Ingest implements EventIntake, FrameSink {
     device: DeviceRecord,
     boundary: string,
     hubTime: number,
-    frame?: { presence: boolean; rxTime: number },
+    frame?: { presence: boolean; rxTime: number; hex: string },
   ): Promise<IngestOutcome> {
     const { metrics } = this.deps;
     device.lastSeenAt = hubTime;
@@ -415,6 +505,8 @@ export class Ingest implements EventIntake, FrameSink {
       clockOffsetMs: device.clockOffsetMs,
       visitId,
       subject,
+      // The signed frame is kept as evidence, and is what a central hub verifies again (uplink).
+      ...(frame ? { frame: frame.hex } : {}),
     };
     const seq = await this.commit({ event: stored, device, counter: event.counter });
     if (seq === null) return this.duplicate(boundary);

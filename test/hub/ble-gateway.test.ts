@@ -57,7 +57,7 @@ describe("gateway mode: a site hub forwards verified badge frames to a central h
       fromHex("00".repeat(16)),
     );
     // A compromised site box relays it anyway.
-    site.hub.radio.forwarder?.push(forged, { at: Date.now(), gateway: "hub-radio", rssi: -50 });
+    site.hub.uplink?.live(forged, { at: Date.now(), gateway: "hub-radio", rssi: -50 });
     await eventually(
       () =>
         central.ctx.metrics.value("onsite_input_rejected_total", { boundary: "frame", code: "bad_mac" }) ===

@@ -1,14 +1,15 @@
 /**
  * Which radio the hub uses (config `ble.mode`), and starting it: the node-ble central on BlueZ,
  * or on the BlueZ stand-in (a private D-Bus) when there is no radio and the demo wants one; plus
- * the forwarder of gateway mode.
+ * the uplink of gateway mode (presence adverts).
  */
+
 import { readdirSync } from "node:fs";
 import type { HubConfig } from "../../config/config.js";
+import type { Reception } from "../../core/intake.js";
 // The stand-in is loaded only in virtual mode, through hub/stand-ins.ts: it adjusts dbus-next's marshaller.
 import { dbusDaemonAvailable, startVirtualBluez, type VirtualBluez } from "../../stand-ins.js";
 import { BleCentral, type BleCentralDeps, DEFAULT_CENTRAL } from "./central.js";
-import { Forwarder } from "./forward.js";
 
 export type BleMode = "off" | "bluez" | "virtual";
 
@@ -38,13 +39,14 @@ export interface Radio {
   central?: BleCentral;
   /** The stand-in, in virtual mode (the demo's badges advertise through it). */
   virtual?: VirtualBluez;
-  forwarder?: Forwarder;
   stop(): Promise<void>;
 }
 
 /** What the radio needs: the central's ports (frames go to `sink`), and the configuration. */
 export interface RadioDeps extends Omit<BleCentralDeps, "onVerified"> {
   config: HubConfig;
+  /** Gateway mode: where presence adverts go live to the central hub (stored frames go by the log). */
+  uplink?: { live(bytes: Uint8Array, rx: Reception): void };
 }
 
 export async function startRadio(ctx: RadioDeps): Promise<Radio> {
@@ -58,14 +60,7 @@ export async function startRadio(ctx: RadioDeps): Promise<Radio> {
     virtual = await startVirtualBluez();
     busAddress = virtual.bus.address;
   }
-  let forwarder: Forwarder | undefined;
-  if (config.ble.forward) {
-    forwarder = new Forwarder(config.ble.forward, {
-      log: log.child({ ns: "forward" }),
-      metrics: ctx.metrics,
-    });
-    forwarder.start();
-  }
+  const { uplink } = ctx;
   const central = new BleCentral(
     {
       sink: ctx.sink,
@@ -74,10 +69,12 @@ export async function startRadio(ctx: RadioDeps): Promise<Radio> {
       log: log.child({ ns: "ble" }),
       metrics: ctx.metrics,
       health: ctx.health,
-      ...(forwarder
+      ...(uplink
         ? {
             onVerified: (bytes, rx, outcome) => {
-              if (outcome.status === "accepted") forwarder.push(bytes, rx);
+              // Presence adverts go live (they are not in the log); every stored frame goes through
+              // the durable uplink's log (hub/adapters/mqtt/uplink.ts).
+              if (outcome.status === "accepted" && outcome.presence) uplink.live(bytes, rx);
             },
           }
         : {}),
@@ -105,10 +102,8 @@ export async function startRadio(ctx: RadioDeps): Promise<Radio> {
     mode,
     central,
     ...(virtual ? { virtual } : {}),
-    ...(forwarder ? { forwarder } : {}),
     async stop() {
       await central.stop();
-      await forwarder?.stop();
       await virtual?.stop();
     },
   };

@@ -312,7 +312,9 @@ export class MqttBroker {
     }
     const own =
       (topic.kind === "device_events" && topic.device === who.id && who.deviceKind !== "gateway") ||
-      (topic.kind === "gateway_frames" && topic.gateway === who.id && who.deviceKind === "gateway");
+      ((topic.kind === "gateway_frames" || topic.kind === "gateway_events") &&
+        topic.gateway === who.id &&
+        who.deviceKind === "gateway");
     if (!own) return deny("foreign_topic", `${who.id} may not publish to ${packet.topic}`);
     if (packet.payload.length > this.opts.maxPayloadBytes) {
       return deny(
@@ -327,6 +329,12 @@ export class MqttBroker {
     if (topic.kind === "gateway_frames") {
       const outcomes = await this.deps.ingest.submitFrames(who.id, payload);
       for (const o of outcomes) if (o.badge && o.status !== "rejected") this.heardBy(who.id, o.badge.device);
+      if (!outcomes.some((o) => o.status === "accepted")) packet.topic = DIVERTED;
+      return;
+    }
+    if (topic.kind === "gateway_events") {
+      // A site hub's relayed events: refusals are counted and logged here; the site hub has its own record.
+      const outcomes = await this.deps.ingest.submitRelayedEvents(who.id, payload);
       if (!outcomes.some((o) => o.status === "accepted")) packet.topic = DIVERTED;
       return;
     }

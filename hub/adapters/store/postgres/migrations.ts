@@ -211,4 +211,15 @@ export const PG_MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: 
       ALTER TABLE devices ADD COLUMN battery BIGINT;
     `,
   },
+  {
+    version: 8,
+    name: "a badge frame kept with its event; the site-to-central uplink's cursor",
+    sql: `
+      ALTER TABLE events ADD COLUMN frame TEXT;
+      CREATE TABLE uplink_cursors (
+        name TEXT COLLATE "C" PRIMARY KEY,
+        seq BIGINT NOT NULL
+      );
+    `,
+  },
 ];

@@ -376,6 +376,7 @@ export class PostgresStore implements Store {
             events.map((e) => e.clockOffsetMs),
             events.map((e) => JSON.stringify(e.source)),
             events.map((e) => JSON.stringify(e.event)),
+            events.map((e) => e.frame ?? null),
             ...stateValues,
           ],
         });
@@ -432,6 +433,24 @@ export class PostgresStore implements Store {
         "events-after",
       )
     ).map(toEvent);
+  }
+  async uplinkCursor(name: string): Promise<number> {
+    return (
+      (
+        await this.one<{ seq: number }>(
+          "SELECT seq FROM uplink_cursors WHERE name = $1",
+          [name],
+          "uplink-cursor",
+        )
+      )?.seq ?? 0
+    );
+  }
+  async setUplinkCursor(name: string, seq: number): Promise<void> {
+    await this.rows(
+      "INSERT INTO uplink_cursors (name, seq) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq",
+      [name, seq],
+      "uplink-cursor-set",
+    );
   }
   async maxCounter(device: string): Promise<number> {
     const r = await this.one<{ m: number | null }>(

@@ -57,9 +57,10 @@ export interface EventRow {
   clock_offset_ms: number;
   source: StoredEvent["source"];
   body: StoredEvent["event"];
+  frame: string | null;
 }
 
-export const EVENT_COLUMNS = "seq, visit_id, subject, hub_time, clock_offset_ms, source, body";
+export const EVENT_COLUMNS = "seq, visit_id, subject, hub_time, clock_offset_ms, source, body, frame";
 
 export const toEvent = (r: EventRow): StoredEvent => ({
   event: r.body,
@@ -69,6 +70,7 @@ export const toEvent = (r: EventRow): StoredEvent => ({
   visitId: r.visit_id,
   subject: r.subject,
   seq: r.seq,
+  ...(r.frame === null ? {} : { frame: r.frame }),
 });
 
 export interface VisitRow {

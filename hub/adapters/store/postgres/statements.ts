@@ -11,15 +11,16 @@ export function deviceState(n: number): string {
 }
 
 /** The events and the devices' state in one statement (the state in a data-modifying WITH). */
-export const INSERT_EVENTS = `WITH state AS (${deviceState(13)})
+export const INSERT_EVENTS = `WITH state AS (${deviceState(14)})
   INSERT INTO events
-    (device, counter, type, visit_id, subject, site_id, device_time, eff_time, hub_time, clock_offset_ms, source, body)
+    (device, counter, type, visit_id, subject, site_id, device_time, eff_time, hub_time, clock_offset_ms, source, body,
+     frame)
   SELECT device, counter, type, visit_id, subject, site_id, device_time, eff_time, hub_time, clock_offset_ms,
-    source::json, body::json
+    source::json, body::json, frame
   FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[],
-    $9::bigint[], $10::bigint[], $11::text[], $12::text[])
+    $9::bigint[], $10::bigint[], $11::text[], $12::text[], $13::text[])
     WITH ORDINALITY AS u(device, counter, type, visit_id, subject, site_id, device_time, eff_time, hub_time,
-      clock_offset_ms, source, body, ord)
+      clock_offset_ms, source, body, frame, ord)
   ORDER BY ord
   ON CONFLICT (device, counter) DO NOTHING
   RETURNING seq, device, counter`;

@@ -204,4 +204,15 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       ALTER TABLE devices ADD COLUMN battery INTEGER;
     `,
   },
+  {
+    version: 8,
+    name: "a badge frame kept with its event; the site-to-central uplink's cursor",
+    sql: `
+      ALTER TABLE events ADD COLUMN frame TEXT;
+      CREATE TABLE uplink_cursors (
+        name TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL
+      );
+    `,
+  },
 ];

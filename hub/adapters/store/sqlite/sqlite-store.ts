@@ -71,9 +71,10 @@ interface EventRow {
   clock_offset_ms: number;
   source: string;
   body: string;
+  frame: string | null;
 }
 
-const EVENT_COLUMNS = "seq, visit_id, subject, hub_time, clock_offset_ms, source, body";
+const EVENT_COLUMNS = "seq, visit_id, subject, hub_time, clock_offset_ms, source, body, frame";
 
 const toEvent = (r: EventRow): StoredEvent => ({
   event: JSON.parse(r.body) as StoredEvent["event"],
@@ -83,6 +84,7 @@ const toEvent = (r: EventRow): StoredEvent => ({
   visitId: r.visit_id,
   subject: r.subject,
   seq: r.seq,
+  ...(r.frame === null ? {} : { frame: r.frame }),
 });
 
 interface VisitRow {
@@ -312,8 +314,12 @@ export class SqliteStore implements Store {
       byTag: db.prepare<[string], DeviceRow>("SELECT * FROM devices WHERE rfid_tag = ?"),
       insertEvent: db.prepare(`INSERT OR IGNORE INTO events
           (device, counter, type, visit_id, subject, site_id, device_time, eff_time, hub_time, clock_offset_ms,
-           source, body)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+           source, body, frame)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      getCursor: db.prepare<[string], { seq: number }>("SELECT seq FROM uplink_cursors WHERE name = ?"),
+      putCursor: db.prepare(
+        "INSERT INTO uplink_cursors (name, seq) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET seq = excluded.seq",
+      ),
       updateDevice: db.prepare(
         "UPDATE devices SET replay_highest = ?, replay_seen = ?, last_seen_at = ?, clock_offset_ms = ?, battery = coalesce(?, battery) WHERE id = ?",
       ),
@@ -642,6 +648,7 @@ export class SqliteStore implements Store {
           e.clockOffsetMs,
           JSON.stringify(e.source),
           JSON.stringify(e.event),
+          e.frame ?? null,
         );
         return r.changes === 1 ? Number(r.lastInsertRowid) : null;
       });
@@ -913,6 +920,13 @@ export class SqliteStore implements Store {
       checkpointed: number;
     }>;
     return { walFrames: r?.log ?? 0, checkpointed: r?.checkpointed ?? 0, busy: (r?.busy ?? 0) !== 0 };
+  }
+
+  async uplinkCursor(name: string): Promise<number> {
+    return this.stmt.getCursor.get(name)?.seq ?? 0;
+  }
+  async setUplinkCursor(name: string, seq: number): Promise<void> {
+    this.stmt.putCursor.run(name, seq);
   }
 
   async putAlarmAcks(acks: AlarmAck[], outbox: OutboxItem[] = []): Promise<void> {

@@ -275,6 +275,12 @@ export class ThreadedSqliteStore implements Store {
   eventsAfter(afterSeq: number, limit: number): Promise<StoredEvent[]> {
     return this.reader.eventsAfter(afterSeq, limit);
   }
+  uplinkCursor(name: string): Promise<number> {
+    return this.reader.uplinkCursor(name);
+  }
+  setUplinkCursor(name: string, seq: number): Promise<void> {
+    return this.write("setUplinkCursor", [name, seq]);
+  }
   maxCounter(device: string): Promise<number> {
     return this.reader.maxCounter(device);
   }
