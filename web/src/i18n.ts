@@ -98,3 +98,18 @@ export function sitesToday(sites: ReadonlyArray<{ timeZone: string }>): string {
 
 /** The browser's own today, YYYY-MM-DD. */
 export const localToday = (): string => isoDay(Date.now(), browserZone);
+
+const relative = new Map<Lang, Intl.RelativeTimeFormat>();
+/** "12 seconds ago", "5 minutes ago" / "12秒钟前": how long ago, in the largest whole unit. */
+export function formatAgo(ms: number, now: number, lang: Lang): string {
+  let f = relative.get(lang);
+  if (!f) {
+    f = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
+    relative.set(lang, f);
+  }
+  const s = Math.max(0, Math.round((now - ms) / 1000));
+  if (s < 60) return f.format(-s, "second");
+  if (s < 3600) return f.format(-Math.floor(s / 60), "minute");
+  if (s < 86_400) return f.format(-Math.floor(s / 3600), "hour");
+  return f.format(-Math.floor(s / 86_400), "day");
+}
