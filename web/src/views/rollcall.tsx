@@ -241,7 +241,9 @@ export function RollCallView({ siteId, rollCallId }: { siteId: string; rollCallI
     ROLLCALL_REFRESH_MS,
     [sid, rollCallId],
   );
-  const current = (rollCallId ? chosen : list?.find((r) => r.endedAt === null)) ?? null;
+  const current =
+    (rollCallId ? (chosen?.id === rollCallId ? chosen : null) : list?.find((r) => r.endedAt === null)) ??
+    null;
   const shown = current && current.siteId === sid ? current : null;
   const replace = (rc: RollCall) => {
     setList((l) => (l ? l.map((x) => (x.id === rc.id ? rc : x)) : l));
@@ -276,9 +278,13 @@ export function RollCallView({ siteId, rollCallId }: { siteId: string; rollCallI
     const unknown = count(rc, "unknown");
     if (unknown > 0 && !confirm(fill(t.rollcall.confirmEnd, { n: unknown }))) return;
     try {
-      replace(await post<RollCall>(`/api/v1/rollcalls/${encodeURIComponent(rc.id)}/end`, {}));
+      const ended = await post<RollCall>(`/api/v1/rollcalls/${encodeURIComponent(rc.id)}/end`, {});
+      replace(ended);
+      setChosen(ended);
       setResult({ ok: true, text: t.rollcall.ended });
-      reload();
+      // The ended roll-call stays on screen with its result (and its printable page).
+      if (rollCallId !== ended.id) go(rollCallHref(sid, ended.id));
+      else reload();
     } catch (err) {
       setResult({ ok: false, text: errorText(err) });
     }
@@ -481,7 +487,7 @@ export function PrintableRollCall({ siteId, rollCallId }: { siteId: string; roll
           <Counts rc={rc} t={t} />
         </dd>
       </dl>
-      <table class="rollcall-people print-people">
+      <table class="rollcall-people print-people cards-on-phone">
         <thead>
           <tr>
             <th scope="col">{t.rollcall.name}</th>
@@ -494,18 +500,20 @@ export function PrintableRollCall({ siteId, rollCallId }: { siteId: string; roll
         <tbody>
           {rc.people.map((p) => (
             <tr key={p.engineerId} class={`mark-row mark-${p.status}`}>
-              <td>{engineerLabel(engineers, p.engineerId) || p.name}</td>
-              <td>{p.company}</td>
-              <td>
+              <td data-label={t.rollcall.name}>{engineerLabel(engineers, p.engineerId) || p.name}</td>
+              <td data-label={t.engineers.company}>{p.company}</td>
+              <td data-label={t.rollcall.knownBy}>
                 {p.evidence.length === 0
                   ? t.rollcall.addedByHand
                   : p.evidence.map((x) => word(t.rollcall.evidence, x)).join(t.listSep)}
                 {p.visitId && ` · ${p.visitId}`}
               </td>
-              <td>
+              <td data-label={t.rollcall.status}>
                 <strong class={`mark mark-${p.status}`}>{word(t.rollcall.statuses, p.status)}</strong>
               </td>
-              <td>{p.markedAt === null ? "—" : `${p.markedBy ?? ""} · ${when(p.markedAt)}`}</td>
+              <td data-label={t.rollcall.markedBy}>
+                {p.markedAt === null ? "—" : `${p.markedBy ?? ""} · ${when(p.markedAt)}`}
+              </td>
             </tr>
           ))}
         </tbody>
