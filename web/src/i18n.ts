@@ -88,12 +88,16 @@ export const formatDay = (day: string, lang: Lang): string =>
 /** The browser's own zone: for times that belong to no site (a token's creation). */
 export const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
-/** Today where most sites are (the board's default day), else the browser's own. */
-export function sitesToday(sites: ReadonlyArray<{ timeZone: string }>): string {
+/** The zone most sites are in, else the browser's own: for times that belong to no one site. */
+export function mainZone(sites: ReadonlyArray<{ timeZone: string }>): string {
   const count = new Map<string, number>();
   for (const s of sites) count.set(s.timeZone, (count.get(s.timeZone) ?? 0) + 1);
-  const zone = [...count.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? browserZone;
-  return isoDay(Date.now(), zone);
+  return [...count.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? browserZone;
+}
+
+/** Today where most sites are (the board's default day), else the browser's own. */
+export function sitesToday(sites: ReadonlyArray<{ timeZone: string }>): string {
+  return isoDay(Date.now(), mainZone(sites));
 }
 
 /** The browser's own today, YYYY-MM-DD. */

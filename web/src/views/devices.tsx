@@ -10,7 +10,16 @@ import { DEVICE_HEALTH } from "../../../protocol/browser.js";
 import type { DeviceHealth, PublicDevice } from "../api.js";
 import { errorText, get, post } from "../data.js";
 import { engineerLabel } from "../format.js";
-import { browserZone, type Dict, fill, formatAgo, formatDateTime, type Lang, word } from "../i18n.js";
+import {
+  browserZone,
+  type Dict,
+  fill,
+  formatAgo,
+  formatDateTime,
+  type Lang,
+  mainZone,
+  word,
+} from "../i18n.js";
 import { isAdmin, useApp, useT, zoneOf } from "../store.js";
 import { Field, Result } from "../ui/form.js";
 import { useNow, usePoll } from "../ui/poll.js";
@@ -118,7 +127,9 @@ export function DevicesView() {
   const rows: Array<Pick<PublicDevice, "id" | "kind" | "engineerId" | "siteId"> & Partial<PublicDevice>> =
     devices ?? health ?? [];
   const counts = DEVICE_HEALTH.map((h) => [h, (health ?? []).filter((d) => d.health === h).length] as const);
-  const zoneFor = (siteId: string | null) => (siteId ? zoneOf(state, siteId) : browserZone);
+  // A kiosk's or gateway's times in its site's zone; a badge's (it travels) where most sites are.
+  const zone = mainZone(state.sites);
+  const zoneFor = (siteId: string | null) => (siteId ? zoneOf(state, siteId) : zone);
   return (
     <section class="manage">
       <h1>{t.devices.title}</h1>
@@ -135,7 +146,7 @@ export function DevicesView() {
           {loadedAt === null
             ? t.loading
             : fill(t.devices.refreshed, {
-                at: formatDateTime(loadedAt, browserZone, lang),
+                at: formatDateTime(loadedAt, zone, lang),
                 s: DEVICE_REFRESH_MS / 1000,
               })}
         </p>

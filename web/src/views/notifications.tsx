@@ -7,7 +7,7 @@
 import { useState } from "preact/hooks";
 import type { Notification } from "../api.js";
 import { errorText, get } from "../data.js";
-import { browserZone, type Dict, fill, formatDateTime, type Lang, word } from "../i18n.js";
+import { type Dict, fill, formatDateTime, type Lang, mainZone, word } from "../i18n.js";
 import { go, href, visitHref } from "../router.js";
 import { type AppState, siteOf, useApp, useT, zoneOf } from "../store.js";
 import { usePoll } from "../ui/poll.js";
@@ -15,6 +15,10 @@ import { usePoll } from "../ui/poll.js";
 /** How often an open outbox list is fetched again. */
 export const NOTIFY_REFRESH_MS = 5000;
 const STATUSES = ["pending", "delivered", "failed"] as const;
+
+/** A recipient as the site's contact list names them (the id if the list no longer has them). */
+const contactName = (state: AppState, siteId: string | null, id: string) =>
+  (siteId ? siteOf(state, siteId)?.contacts?.find((c) => c.id === id)?.name : undefined) ?? id;
 
 export function NotificationTable({
   items,
@@ -30,7 +34,7 @@ export function NotificationTable({
   showVisit?: boolean;
 }) {
   const when = (ms: number | null, siteId: string | null) =>
-    ms === null ? "—" : formatDateTime(ms, siteId ? zoneOf(state, siteId) : browserZone, lang);
+    ms === null ? "—" : formatDateTime(ms, siteId ? zoneOf(state, siteId) : mainZone(state.sites), lang);
   return (
     <div class="table-wrap">
       <table class="list cards-on-phone notifications">
@@ -55,25 +59,31 @@ export function NotificationTable({
               </td>
               <td data-label={t.notifications.type}>{word(t.notifyTypes, n.type)}</td>
               <td data-label={t.notifications.status}>
-                <span class={`outbox-status outbox-${n.status}`}>
-                  {word(t.notifications.statuses, n.status)}
+                <span>
+                  <span class={`outbox-status outbox-${n.status}`}>
+                    {word(t.notifications.statuses, n.status)}
+                  </span>
+                  {n.deliveredAt !== null && <span class="muted"> {when(n.deliveredAt, n.siteId)}</span>}
                 </span>
-                {n.deliveredAt !== null && <span class="muted"> {when(n.deliveredAt, n.siteId)}</span>}
               </td>
               <td data-label={t.notifications.channel}>{word(t.channels, n.channel)}</td>
               <td class="target" data-label={t.notifications.target}>
-                {n.recipient && <span>{n.recipient} · </span>}
-                <code>{n.target}</code>
+                <span>
+                  {n.recipient && <span>{contactName(state, n.siteId, n.recipient)} · </span>}
+                  <code>{n.target}</code>
+                </span>
               </td>
               {showVisit && (
                 <td data-label={t.notifications.where}>
-                  {n.siteId ? (siteOf(state, n.siteId)?.name ?? n.siteId) : "—"}
-                  {n.visitId && (
-                    <>
-                      {" · "}
-                      <a href={visitHref(n.visitId)}>{n.visitId}</a>
-                    </>
-                  )}
+                  <span>
+                    {n.siteId ? (siteOf(state, n.siteId)?.name ?? n.siteId) : "—"}
+                    {n.visitId && (
+                      <>
+                        {" · "}
+                        <a href={visitHref(n.visitId)}>{n.visitId}</a>
+                      </>
+                    )}
+                  </span>
                 </td>
               )}
               <td data-label={t.notifications.attempts}>{n.attempts}</td>

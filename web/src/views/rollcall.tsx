@@ -138,11 +138,13 @@ function People({
                   key={p.engineerId}
                   data-person={p.engineerId}
                   data-status={p.status}
-                  class={`mark-row mark-${p.status}`}
+                  class={`mark-row row-${p.status}`}
                 >
                   <td data-label={t.rollcall.name}>
-                    <strong>{engineerLabel(engineers, p.engineerId) || p.name}</strong>
-                    {p.company && <span class="muted"> · {p.company}</span>}
+                    <span>
+                      <strong>{engineerLabel(engineers, p.engineerId) || p.name}</strong>
+                      {p.company && <span class="muted"> · {p.company}</span>}
+                    </span>
                   </td>
                   <td data-label={t.rollcall.knownBy}>
                     <Evidence p={p} t={t} />
@@ -399,7 +401,9 @@ export function RollCallView({ siteId, rollCallId }: { siteId: string; rollCallI
                   <tr key={rc.id} data-rollcall={rc.id} class={rc.id === shown?.id ? "current" : ""}>
                     <td data-label={t.rollcall.kind}>{rollCallTitle(t, rc)}</td>
                     <td data-label={t.rollcall.started}>
-                      {when(rc.startedAt)} <span class="muted">· {rc.startedBy}</span>
+                      <span>
+                        {when(rc.startedAt)} <span class="muted">· {rc.startedBy}</span>
+                      </span>
                     </td>
                     <td data-label={t.rollcall.endedCol}>
                       {rc.endedAt === null ? t.rollcall.inProgress : when(rc.endedAt)}
@@ -408,8 +412,10 @@ export function RollCallView({ siteId, rollCallId }: { siteId: string; rollCallI
                       {STATUSES.map((s) => `${word(t.rollcall.statuses, s)} ${count(rc, s)}`).join(t.listSep)}
                     </td>
                     <td data-label={t.rollcall.open} class="row-links">
-                      <a href={rollCallHref(sid, rc.id)}>{t.rollcall.open}</a> ·{" "}
-                      <a href={rollCallHref(sid, rc.id, true)}>{t.rollcall.printable}</a>
+                      <span>
+                        <a href={rollCallHref(sid, rc.id)}>{t.rollcall.open}</a> ·{" "}
+                        <a href={rollCallHref(sid, rc.id, true)}>{t.rollcall.printable}</a>
+                      </span>
                     </td>
                   </tr>
                 ))}
@@ -499,7 +505,7 @@ export function PrintableRollCall({ siteId, rollCallId }: { siteId: string; roll
         </thead>
         <tbody>
           {rc.people.map((p) => (
-            <tr key={p.engineerId} class={`mark-row mark-${p.status}`}>
+            <tr key={p.engineerId} class={`mark-row row-${p.status}`}>
               <td data-label={t.rollcall.name}>{engineerLabel(engineers, p.engineerId) || p.name}</td>
               <td data-label={t.engineers.company}>{p.company}</td>
               <td data-label={t.rollcall.knownBy}>
