@@ -554,6 +554,8 @@ describe("the dashboard in Chromium", { timeout: 120_000 }, () => {
       "#/sites",
       "#/engineers",
       "#/devices",
+      "#/notifications",
+      "#/rollcall/S1",
       "#/tokens",
     ];
     const problems: string[] = [];

@@ -55,15 +55,26 @@ export type {
   AlarmAckRequest,
   AlarmAckResult,
   Certificate,
+
+<<<<<<< HEAD
   CreatedToken,
   Engineer,
   Health,
   KioskState,
+=======
+  DeviceHealth,
+  Engineer,
+  Health,
+  Notification,
+  NotifyEvent,
+>>>>>>> wt-notify-ui
   Presence,
   ProvisionedDevice,
   PublicDevice,
   PublicToken,
   Role,
+  RollCall,
+  RollCallPerson,
   Site,
   StreamAlarmAck,
   StreamVisit,

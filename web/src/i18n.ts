@@ -88,13 +88,32 @@ export const formatDay = (day: string, lang: Lang): string =>
 /** The browser's own zone: for times that belong to no site (a token's creation). */
 export const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
-/** Today where most sites are (the board's default day), else the browser's own. */
-export function sitesToday(sites: ReadonlyArray<{ timeZone: string }>): string {
+/** The zone most sites are in, else the browser's own: for times that belong to no one site. */
+export function mainZone(sites: ReadonlyArray<{ timeZone: string }>): string {
   const count = new Map<string, number>();
   for (const s of sites) count.set(s.timeZone, (count.get(s.timeZone) ?? 0) + 1);
-  const zone = [...count.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? browserZone;
-  return isoDay(Date.now(), zone);
+  return [...count.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? browserZone;
+}
+
+/** Today where most sites are (the board's default day), else the browser's own. */
+export function sitesToday(sites: ReadonlyArray<{ timeZone: string }>): string {
+  return isoDay(Date.now(), mainZone(sites));
 }
 
 /** The browser's own today, YYYY-MM-DD. */
 export const localToday = (): string => isoDay(Date.now(), browserZone);
+
+const relative = new Map<Lang, Intl.RelativeTimeFormat>();
+/** "12 seconds ago", "5 minutes ago" / "12秒钟前": how long ago, in the largest whole unit. */
+export function formatAgo(ms: number, now: number, lang: Lang): string {
+  let f = relative.get(lang);
+  if (!f) {
+    f = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
+    relative.set(lang, f);
+  }
+  const s = Math.max(0, Math.round((now - ms) / 1000));
+  if (s < 60) return f.format(-s, "second");
+  if (s < 3600) return f.format(-Math.floor(s / 60), "minute");
+  if (s < 86_400) return f.format(-Math.floor(s / 3600), "hour");
+  return f.format(-Math.floor(s / 86_400), "day");
+}

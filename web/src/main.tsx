@@ -17,8 +17,10 @@ import { BoardView } from "./views/board.js";
 import { DevicesView } from "./views/devices.js";
 import { DispatchView } from "./views/dispatch.js";
 import { EngineersView } from "./views/engineers.js";
+import { NotificationsView } from "./views/notifications.js";
 import { RangeView } from "./views/range.js";
 import { ReportsView } from "./views/reports.js";
+import { PrintableRollCall, RollCallView } from "./views/rollcall.js";
 import { SitesView } from "./views/sites.js";
 import { TokensView } from "./views/tokens.js";
 import { VisitView } from "./views/visit.js";
@@ -98,11 +100,13 @@ const NAV: Array<{ name: keyof ReturnType<typeof useT>["nav"]; allowed: (s: AppS
   { name: "board", allowed: () => true },
   { name: "range", allowed: () => true },
   { name: "alarms", allowed: () => true },
+  { name: "rollcall", allowed: () => true },
+  { name: "notifications", allowed: () => true },
   { name: "dispatch", allowed: (s) => s.me?.role === "admin" || s.me?.role === "dispatcher" },
   { name: "reports", allowed: () => true },
   { name: "sites", allowed: () => true },
   { name: "engineers", allowed: () => true },
-  { name: "devices", allowed: isAdmin },
+  { name: "devices", allowed: () => true },
   { name: "tokens", allowed: isAdmin },
 ];
 
@@ -150,8 +154,12 @@ function Header({ current }: { current: string }) {
   );
 }
 
-function Screen({ name, id, query }: ReturnType<typeof useRoute>) {
+function Screen({ name, id, sub, query }: ReturnType<typeof useRoute>) {
   switch (name) {
+    case "notifications":
+      return <NotificationsView query={query} />;
+    case "rollcall":
+      return <RollCallView siteId={id} rollCallId={sub} />;
     case "visit":
       return <VisitView id={id} />;
     case "range":
@@ -184,11 +192,13 @@ function App() {
   useAlarmSound();
   useEffect(() => {
     document.documentElement.lang = lang;
-    document.title = `${t.title} · ${t.nav[route.name as keyof typeof t.nav] ?? t.nav.board}`;
+    const screen = route.name === "rollcall-print" ? "rollcall" : route.name;
+    document.title = `${t.title} · ${t.nav[screen as keyof typeof t.nav] ?? t.nav.board}`;
   }, [lang, route.name, t]);
   if (!token) return <Login />;
   if (!me) return <p class="loading">{t.loading}</p>;
   if (route.name === "report") return <PrintableReport id={route.id} />;
+  if (route.name === "rollcall-print") return <PrintableRollCall siteId={route.id} rollCallId={route.sub} />;
   return (
     <>
       <a class="skip" href="#main">

@@ -2,19 +2,31 @@
 import { useEffect, useState } from "preact/hooks";
 
 export interface Route {
-  /** board, range, alarms, dispatch, reports, sites, engineers, devices, tokens, visit, report */
+  /**
+   * board, range, alarms, dispatch, reports, sites, engineers, devices, notifications, tokens, visit,
+   * report, rollcall, rollcall-print
+   */
   name: string;
-  /** The path's second part: a visit's id. */
+  /** The path's second part: a visit's id, a roll-call's site. */
   id: string;
+  /** The path's third part: a roll-call's id. */
+  sub: string;
   query: URLSearchParams;
 }
 
 export function parseRoute(hash: string): Route {
   const [path = "", q = ""] = hash.replace(/^#\/?/, "").split("?");
-  const [name = "board", id = "", sub = ""] = path.split("/").map(decodeURIComponent);
+  const [name = "board", id = "", sub = "", last = ""] = path.split("/").map(decodeURIComponent);
+  const printed =
+    name === "visit" && sub === "report"
+      ? "report"
+      : name === "rollcall" && last === "print"
+        ? "rollcall-print"
+        : "";
   return {
-    name: name === "visit" && sub === "report" ? "report" : name || "board",
+    name: printed || name || "board",
     id,
+    sub: name === "visit" ? "" : sub,
     query: new URLSearchParams(q),
   };
 }
@@ -28,6 +40,9 @@ export function href(name: string, id?: string, query?: Record<string, string | 
 
 export const visitHref = (id: string) => href("visit", id);
 export const reportHref = (id: string) => `#/visit/${encodeURIComponent(id)}/report`;
+/** A site's roll-call screen; with a roll-call's id, that roll-call; `print`: its printable result. */
+export const rollCallHref = (siteId: string, rollCallId?: string, print = false) =>
+  `#/rollcall/${encodeURIComponent(siteId)}${rollCallId ? `/${encodeURIComponent(rollCallId)}` : ""}${print && rollCallId ? "/print" : ""}`;
 
 export function go(to: string): void {
   location.hash = to;

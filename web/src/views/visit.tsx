@@ -11,6 +11,7 @@ import { type Dict, fill, formatDateTime, formatHm, formatTime, type Lang, word 
 import { href, reportHref } from "../router.js";
 import { canDispatch, useApp, useT } from "../store.js";
 import { AlarmItem } from "./alarms.js";
+import { VisitNotifications } from "./notifications.js";
 import { VisitActions } from "./visit-actions.js";
 import { VisitFacts } from "./visit-facts.js";
 
@@ -289,6 +290,7 @@ export function VisitView({ id }: { id: string }) {
       <Violations d={d} lang={lang} t={t} />
       {dispatch && <VisitActions d={d} onChanged={reload} />}
       <History d={d} lang={lang} t={t} />
+      <VisitNotifications visitId={d.visitId} />
       <PresenceTable presence={presence} zone={d.timeZone} lang={lang} t={t} />
       <Timeline d={d} lang={lang} t={t} />
     </article>
