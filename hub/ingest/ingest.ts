@@ -257,7 +257,7 @@ export class Ingest implements EventIntake, FrameSink {
     if (batch.gateway !== gatewayId)
       return [reject("device_mismatch", `payload names gateway ${batch.gateway}`, "/gateway")];
     const gateway = await this.device(gatewayId);
-    if (!gateway || gateway.kind !== "gateway" || gateway.siteId === null)
+    if (gateway?.kind !== "gateway" || gateway.siteId === null)
       return [reject("unknown_device", `${gatewayId} is not a gateway of a site`, "/gateway")];
     const out: IngestOutcome[] = [];
     for (const [i, r] of batch.events.entries()) {

@@ -55,19 +55,13 @@ export type {
   AlarmAckRequest,
   AlarmAckResult,
   Certificate,
-
-<<<<<<< HEAD
   CreatedToken,
-  Engineer,
-  Health,
-  KioskState,
-=======
   DeviceHealth,
   Engineer,
   Health,
+  KioskState,
   Notification,
   NotifyEvent,
->>>>>>> wt-notify-ui
   Presence,
   ProvisionedDevice,
   PublicDevice,
