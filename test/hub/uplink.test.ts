@@ -1,0 +1,183 @@
+/**
+ * Site to central (gateway mode), on two real hubs over MQTT: the central tier is down while the
+ * site's kiosk sends 1,000 events spread over ten minutes and a dispatcher records visit events; the
+ * site hub itself restarts in between. Once the central hub is back, every event arrives there
+ * once, in the site's order; sending the whole log again changes nothing; a relay for another
+ * site's kiosk or visit is refused by name.
+ */
+import { createServer } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { SqliteStore } from "../../hub/adapters/store/sqlite/sqlite-store.js";
+import type { Hub } from "../../hub/app.js";
+import type { HubConfig } from "../../hub/config/config.js";
+import { DEFAULT_CONFIG } from "../../hub/config/config.js";
+import { defaultSite } from "../../hub/core/model.js";
+import { encodeGatewayEvents } from "../../protocol/index.js";
+import { openVisit } from "../firmware/rig.js";
+import { connect, ENGINEER, eventually, SITE, send, startHub, tempDir } from "./helpers.js";
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+const N = 1000;
+
+describe("site to central, durable both ways", () => {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  it("1,000 events made while the central tier is down arrive there once, in order, across a site restart", async () => {
+    const port = await freePort();
+    const centralDir = tempDir();
+    const siteDir = tempDir();
+    cleanups.push(
+      () => centralDir.cleanup(),
+      () => siteDir.cleanup(),
+    );
+    const mqtt: HubConfig["mqtt"] = { ...DEFAULT_CONFIG.mqtt, port, ratePerSecond: 5000, rateBurst: 5000 };
+
+    // The central tier knows the site, its kiosk, the gateway and the visit; then it goes down.
+    let central: Hub = await startHub(centralDir.path, {}, { mqtt });
+    await central.ctx.store.putSite(SITE);
+    await central.ctx.store.putSite(defaultSite({ id: "S2", name: "Other site", timeZone: "Asia/Shanghai" }));
+    await central.ctx.store.putEngineer(ENGINEER);
+    await central.ctx.provisioning.provision({ id: "kiosk-1", kind: "kiosk", siteId: "S1" });
+    await central.ctx.provisioning.provision({ id: "kiosk-9", kind: "kiosk", siteId: "S2" });
+    const gw = await central.ctx.provisioning.provision({ id: "gw-1", kind: "gateway", siteId: "S1" });
+    await openVisit(central);
+    await central.stop();
+
+    // The site hub: its own kiosk and the same visit; it forwards to the central hub as gw-1.
+    const siteConfig = {
+      mqtt: { ...DEFAULT_CONFIG.mqtt, port: 0, ratePerSecond: 5000, rateBurst: 5000 },
+      ble: {
+        ...DEFAULT_CONFIG.ble,
+        mode: "off" as const,
+        forward: { url: `mqtt://127.0.0.1:${port}`, gatewayId: "gw-1", password: gw.password },
+      },
+    };
+    let site: Hub = await startHub(siteDir.path, {}, siteConfig);
+    cleanups.push(() => site.stop());
+    await site.ctx.store.putSite(SITE);
+    await site.ctx.store.putEngineer(ENGINEER);
+    const kiosk = await site.ctx.provisioning.provision({ id: "kiosk-1", kind: "kiosk", siteId: "S1" });
+    await openVisit(site);
+    const plan = await site.ctx.store.getVisit("V1");
+    if (plan) site.ctx.visits.plansChanged([plan]);
+
+    // The kiosk's heartbeats over the last ten minutes, in two halves with a site restart between.
+    const t0 = Date.now() - 10 * 60_000;
+    const sendHalf = async (from: number, to: number) => {
+      const client = await connect(site, "kiosk-1", kiosk.password);
+      for (let i = from; i < to; i += 50)
+        await Promise.all(
+          Array.from({ length: Math.min(50, to - i) }, (_, k) =>
+            send(client, {
+              v: 1,
+              type: "heartbeat",
+              device: "kiosk-1",
+              counter: i + k + 1,
+              time: t0 + (i + k) * 600,
+            }),
+          ),
+        );
+      await client.endAsync();
+    };
+    await sendHalf(0, N / 2);
+    // A dispatcher's events for the visit, recorded at the site.
+    for (let i = 0; i < 3; i++)
+      expect(
+        (
+          await site.ctx.ingest.submitOperatorEvent(
+            { type: "kit_checked", complete: false, missing: [`item-${i}`] },
+            "dispatcher",
+            "V1",
+          )
+        ).status,
+      ).toBe("accepted");
+    await site.ctx.ingest.settle();
+    expect((await site.uplink?.backlog())?.events).toBe(N / 2 + 3);
+    await site.stop();
+    site = await startHub(siteDir.path, {}, siteConfig);
+    await sendHalf(N / 2, N);
+    await site.ctx.ingest.settle();
+    expect((await site.uplink?.backlog())?.events).toBe(N + 3);
+    // The site's own rules did not wait for the central tier.
+    expect((await site.ctx.store.eventsOfVisit("V1")).length).toBe(3);
+
+    // The central tier comes back: everything arrives, once.
+    central = await startHub(centralDir.path, {}, { mqtt });
+    cleanups.push(() => central.stop());
+    await eventually(async () => (await site.uplink?.backlog())?.events === 0, 30_000);
+    await central.ctx.ingest.settle();
+    const all = await central.ctx.store.eventsAfter(0, 10 * N);
+    const heartbeats = all.filter((e) => e.event.device === "kiosk-1");
+    expect(heartbeats.map((e) => e.event.counter)).toEqual(Array.from({ length: N }, (_, i) => i + 1));
+    const operator = all.filter((e) => e.event.device === "gw-1_op-dispatcher");
+    expect(operator.map((e) => e.event.type)).toEqual(["kit_checked", "kit_checked", "kit_checked"]);
+    // Kept with the site's receive time and attributed to the visit at the central hub too.
+    expect((await central.ctx.store.eventsOfVisit("V1")).map((e) => e.event.device)).toEqual([
+      "gw-1_op-dispatcher",
+      "gw-1_op-dispatcher",
+      "gw-1_op-dispatcher",
+    ]);
+    const count = await central.ctx.store.countEvents();
+    expect(count).toBe(N + 3);
+
+    // The whole log sent again (the cursor lost, as with a site database restored from before it
+    // moved): stored once all the same.
+    await site.stop();
+    {
+      const db = new SqliteStore({ path: `${siteDir.path}/onsite.db` });
+      await db.setUplinkCursor("central", 0);
+      await db.close();
+    }
+    site = await startHub(siteDir.path, {}, siteConfig);
+    await eventually(
+      () => central.ctx.metrics.value("onsite_events_duplicate_total", { boundary: "relay" }) >= N,
+      30_000,
+    );
+    await eventually(async () => (await site.uplink?.backlog())?.events === 0, 30_000);
+    expect(await central.ctx.store.countEvents()).toBe(N + 3);
+
+    // A gateway speaks only for its own site: another site's kiosk, another site's visit.
+    const foreign = await central.ctx.ingest.submitRelayedEvents(
+      "gw-1",
+      encodeGatewayEvents({
+        v: 1,
+        gateway: "gw-1",
+        events: [
+          {
+            event: { v: 1, type: "heartbeat", device: "kiosk-9", counter: 1, time: Date.now() },
+            hubTime: Date.now(),
+            clockOffsetMs: 0,
+          },
+          {
+            event: {
+              v: 1,
+              type: "kit_checked",
+              device: "op-x",
+              counter: 1,
+              time: Date.now(),
+              visit: "V-NONE",
+              complete: true,
+            },
+            hubTime: Date.now(),
+            clockOffsetMs: 0,
+          },
+        ],
+      }),
+    );
+    expect(foreign).toMatchObject([
+      { status: "rejected", field: "/events/0/event/device" },
+      { status: "rejected", field: "/events/1/event/visit" },
+    ]);
+    expect(await central.ctx.store.countEvents()).toBe(N + 3);
+  }, 120_000);
+});
