@@ -1,5 +1,5 @@
 /** The packet guard in front of the MQTT parser: bytes in, a verdict or the same bytes out. */
-import { PassThrough } from "node:stream";
+import { Duplex, PassThrough } from "node:stream";
 import mqttPacket from "mqtt-packet";
 import { describe, expect, it } from "vitest";
 import { GuardedConnection, type GuardViolation, guardLimits } from "../../hub/adapters/mqtt/guard.js";
@@ -82,5 +82,48 @@ describe("the MQTT packet guard", () => {
     const r = rig();
     await r.feed(connect, publish(4000), publish(4000), publish(4000));
     expect(r.violations.map((x) => x.v)).toEqual(["preauth_bytes"]);
+  });
+});
+
+/** A socket stand-in that records what is written to it; `hold` keeps its write callbacks (a full send buffer). */
+class RecordingSocket extends Duplex {
+  writes: Buffer[] = [];
+  held: Array<() => void> = [];
+  constructor(private readonly hold = false) {
+    super({ writableHighWaterMark: 4 });
+  }
+  override _read(): void {}
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
+    this.writes.push(chunk);
+    if (this.hold) this.held.push(cb);
+    else cb();
+  }
+}
+
+describe("the packet guard's writes", () => {
+  it("what is written while corked (a group commit's PUBACKs) reaches the socket as one write", async () => {
+    const socket = new RecordingSocket();
+    const guard = new GuardedConnection(socket, guardLimits(4096), () => undefined);
+    guard.cork();
+    for (let id = 1; id <= 3; id++) mqttPacket.writeToStream({ cmd: "puback", messageId: id }, guard);
+    process.nextTick(() => guard.uncork());
+    await new Promise((r) => setImmediate(r));
+    expect(socket.writes).toHaveLength(1);
+    expect(socket.writes[0]).toEqual(
+      Buffer.concat([1, 2, 3].map((id) => mqttPacket.generate({ cmd: "puback", messageId: id }))),
+    );
+  });
+
+  it("keeps the socket's back-pressure: nothing more is handed over until it drains", async () => {
+    const socket = new RecordingSocket(true);
+    const guard = new GuardedConnection(socket, guardLimits(4096), () => undefined);
+    guard.write(Buffer.alloc(8, 1));
+    guard.write(Buffer.alloc(8, 2));
+    await new Promise((r) => setImmediate(r));
+    expect(socket.writes).toHaveLength(1); // the socket is full: the second waits in the guard
+    for (const release of socket.held.splice(0)) release();
+    await new Promise((r) => setImmediate(r));
+    expect(socket.writes).toHaveLength(2);
+    expect(socket.writes[1]?.[0]).toBe(2);
   });
 });

@@ -72,12 +72,41 @@ export class GuardedConnection extends Duplex {
     this.inner.resume();
   }
 
+  /**
+   * Writes go to the socket as soon as it takes them (back-pressure: the next write waits for its
+   * drain), and what was written while corked goes as one write: mqtt-packet writes a PUBACK in two
+   * pieces, and a group commit releases hundreds of PUBACKs in one turn. (Waiting for each write's
+   * callback instead serialized the writes of a connection, one system call per piece.)
+   */
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    this.forward(chunk, cb);
+  }
+
+  override _writev(chunks: Array<{ chunk: Buffer }>, cb: (e?: Error | null) => void): void {
+    this.forward(
+      chunks.length === 1
+        ? (chunks[0] as { chunk: Buffer }).chunk
+        : Buffer.concat(chunks.map((c) => c.chunk)),
+      cb,
+    );
+  }
+
+  private forward(bytes: Buffer, cb: (e?: Error | null) => void): void {
     if (this.inner.destroyed) {
       cb();
       return;
     }
-    this.inner.write(chunk, cb);
+    if (this.inner.write(bytes)) cb();
+    else {
+      // Done at the socket's drain, or at its end: a socket that goes away stops the writes too.
+      const done = () => {
+        this.inner.off("drain", done);
+        this.inner.off("close", done);
+        cb();
+      };
+      this.inner.on("drain", done);
+      this.inner.on("close", done);
+    }
   }
 
   override _final(cb: (e?: Error | null) => void): void {
