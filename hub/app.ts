@@ -2,14 +2,18 @@
  * Wires a hub from its parts. Tests build the hub they need with `createHub(config, parts)`;
  * `onsite hub` (hub/main.ts) builds one from the loaded configuration.
  */
+
 import { join } from "node:path";
+import type { GatewaySync } from "../protocol/index.js";
 import { type Radio, startRadio } from "./adapters/ble/radio.js";
 import { createHttpServer, type HttpServer } from "./adapters/http/server.js";
 import { MqttBroker } from "./adapters/mqtt/broker.js";
+import { GatewaySyncer } from "./adapters/mqtt/gateway-sync.js";
 import { Uplink } from "./adapters/mqtt/uplink.js";
 import { SqliteStore } from "./adapters/store/sqlite/sqlite-store.js";
 import { ThreadedSqliteStore } from "./adapters/store/sqlite/threaded.js";
 import { Provisioning } from "./admin/provisioning.js";
+import { applySync } from "./admin/sync.js";
 import { Announcer } from "./announce.js";
 import { Bus } from "./bus.js";
 import type { HubConfig } from "./config/config.js";
@@ -49,6 +53,8 @@ export interface Hub {
   radio: Radio;
   /** Gateway mode: the link to the central hub. */
   uplink?: Uplink;
+  /** Central side of gateway mode: each site hub's picture of its site. */
+  gatewaySync: GatewaySyncer;
   presence: PresenceService;
   /** Set on a first start: the admin token, shown once. */
   adminToken: string | undefined;
@@ -282,10 +288,40 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
   );
   dispatcher.start();
 
+  // Central to site: each site hub that asks gets its site's picture, and again when it changes.
+  const gatewaySync = new GatewaySyncer({
+    store,
+    clock,
+    log: log.child({ ns: "gateway-sync" }),
+    metrics,
+    publish: (topic, payload) => broker.publish(topic, payload, false),
+    connected: (id) => broker.isConnected(id),
+  });
+  broker.onGatewaySync = (gatewayId, siteId) => gatewaySync.subscribed(gatewayId, siteId);
+  gatewaySync.start();
+
   // Gateway mode: what this hub accepts goes on to the central hub, from the log (durable).
   let uplink: Uplink | undefined;
   if (config.ble.forward) {
-    const up = new Uplink(config.ble.forward, { store, log: log.child({ ns: "uplink" }), metrics });
+    const siteOfHub = config.ble.siteId;
+    const onSync = (sync: GatewaySync) =>
+      applySync(
+        {
+          store,
+          clock,
+          plansChanged: (plans) => visits.plansChanged(plans),
+          contextChanged: () => {
+            visits.contextChanged();
+            announcer.contextChanged();
+          },
+        },
+        sync,
+        siteOfHub ?? sync.site.id,
+      );
+    const up = new Uplink(
+      { ...config.ble.forward, onSync },
+      { store, log: log.child({ ns: "uplink" }), metrics },
+    );
     up.start();
     bus.on("event.accepted", () => up.wake());
     uplink = up;
@@ -334,12 +370,14 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
     radio,
     presence,
     ...(uplink ? { uplink } : {}),
+    gatewaySync,
     async stop() {
       if (stopped) return;
       stopped = true;
       clearInterval(tick);
       await radio.stop();
       await uplink?.stop();
+      gatewaySync.stop();
       await http.close();
       await broker.close();
       await ingest.settle();

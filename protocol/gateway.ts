@@ -3,7 +3,8 @@
  * relayed unaltered, and `onsite/v1/gw/<gateway>/events`, its site's kiosk and operator events.
  */
 import { type Static, Type } from "@sinclair/typebox";
-import { DeviceId, EpochMs } from "./fields.js";
+import { EngineerSchema, SiteSchema } from "./api.js";
+import { DeviceId, EntityId, EpochMs } from "./fields.js";
 import { parseJson, parserFor } from "./validate.js";
 import { PROTOCOL_VERSION } from "./version.js";
 
@@ -67,3 +68,40 @@ export const decodeGatewayEventsPayload = (payload: string | Uint8Array): Gatewa
   eventsParser.parse(parseJson(payload));
 export const encodeGatewayEvents = (batch: GatewayEvents): string =>
   JSON.stringify(eventsParser.parse(batch));
+
+/** A visit as the central hub plans it, as sent down to a site hub. */
+export const SyncedVisitSchema = Type.Object(
+  {
+    id: EntityId,
+    siteId: EntityId,
+    engineerId: EntityId,
+    window: Type.Object({ from: EpochMs, to: EpochMs }, { additionalProperties: false }),
+    createdAt: Type.Optional(EpochMs),
+    cancelledAt: Type.Optional(EpochMs),
+    cancelReason: Type.Optional(Type.String({ maxLength: 500 })),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * Payload of `onsite/v1/gw/<gateway>/sync`, central hub to site hub: the gateway's site as the
+ * central tier has it, its visits from a day ago to two weeks ahead (cancelled ones too) and their
+ * engineers. A whole picture each time: applying it twice changes nothing.
+ */
+export const GatewaySyncSchema = Type.Object(
+  {
+    v: Type.Literal(PROTOCOL_VERSION),
+    gateway: DeviceId,
+    at: EpochMs,
+    site: SiteSchema,
+    engineers: Type.Array(EngineerSchema, { maxItems: 5000 }),
+    visits: Type.Array(SyncedVisitSchema, { maxItems: 20_000 }),
+  },
+  { additionalProperties: false },
+);
+export type GatewaySync = Static<typeof GatewaySyncSchema>;
+
+const syncParser = parserFor(GatewaySyncSchema);
+export const decodeGatewaySyncPayload = (payload: string | Uint8Array): GatewaySync =>
+  syncParser.parse(parseJson(payload));
+export const encodeGatewaySync = (sync: GatewaySync): string => JSON.stringify(syncParser.parse(sync));

@@ -11,7 +11,8 @@ export type Topic =
   | { kind: "site_status"; site: string }
   | { kind: "visit_status"; site: string; visit: string }
   | { kind: "gateway_frames"; gateway: string }
-  | { kind: "gateway_events"; gateway: string };
+  | { kind: "gateway_events"; gateway: string }
+  | { kind: "gateway_sync"; gateway: string };
 
 const DEVICE_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const ENTITY_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -29,6 +30,7 @@ export const topics = {
     `${TOPIC_PREFIX}/site/${segment(site, ENTITY_ID, "site")}/visit/${segment(visit, ENTITY_ID, "visit")}/status`,
   gatewayFrames: (gateway: string) => `${TOPIC_PREFIX}/gw/${segment(gateway, DEVICE_ID, "gateway")}/frames`,
   gatewayEvents: (gateway: string) => `${TOPIC_PREFIX}/gw/${segment(gateway, DEVICE_ID, "gateway")}/events`,
+  gatewaySync: (gateway: string) => `${TOPIC_PREFIX}/gw/${segment(gateway, DEVICE_ID, "gateway")}/sync`,
 } as const;
 
 export function buildTopic(t: Topic): string {
@@ -45,6 +47,8 @@ export function buildTopic(t: Topic): string {
       return topics.gatewayFrames(t.gateway);
     case "gateway_events":
       return topics.gatewayEvents(t.gateway);
+    case "gateway_sync":
+      return topics.gatewaySync(t.gateway);
   }
 }
 
@@ -61,9 +65,10 @@ export function parseTopic(topic: string): Topic {
     const device = segment(id, DEVICE_ID, "device");
     return leaf === "events" ? { kind: "device_events", device } : { kind: "device_commands", device };
   }
-  if (root === "gw" && (leaf === "frames" || leaf === "events") && rest.length === 0) {
+  if (root === "gw" && (leaf === "frames" || leaf === "events" || leaf === "sync") && rest.length === 0) {
     const gateway = segment(id, DEVICE_ID, "gateway");
-    return leaf === "frames" ? { kind: "gateway_frames", gateway } : { kind: "gateway_events", gateway };
+    if (leaf === "frames") return { kind: "gateway_frames", gateway };
+    return leaf === "events" ? { kind: "gateway_events", gateway } : { kind: "gateway_sync", gateway };
   }
   if (root === "site") {
     const site = segment(id, ENTITY_ID, "site");

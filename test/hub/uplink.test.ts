@@ -14,7 +14,7 @@ import { DEFAULT_CONFIG } from "../../hub/config/config.js";
 import { defaultSite } from "../../hub/core/model.js";
 import { encodeGatewayEvents } from "../../protocol/index.js";
 import { openVisit } from "../firmware/rig.js";
-import { connect, ENGINEER, eventually, SITE, send, startHub, tempDir } from "./helpers.js";
+import { connect, ENGINEER, eventually, newToken, SITE, send, startHub, tempDir } from "./helpers.js";
 
 async function freePort(): Promise<number> {
   const srv = createServer();
@@ -180,4 +180,91 @@ describe("site to central, durable both ways", () => {
     ]);
     expect(await central.ctx.store.countEvents()).toBe(N + 3);
   }, 120_000);
+});
+
+describe("central to site: the site's picture flows down", () => {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  it("visits and site configuration booked centrally reach the site hub, and their changes follow", async () => {
+    const centralDir = tempDir();
+    const siteDir = tempDir();
+    cleanups.push(
+      () => centralDir.cleanup(),
+      () => siteDir.cleanup(),
+    );
+    const central: Hub = await startHub(centralDir.path);
+    cleanups.push(() => central.stop());
+    await central.ctx.store.putSite({ ...SITE, requiredPpe: ["helmet", "gloves"] });
+    await central.ctx.store.putEngineer(ENGINEER);
+    const gw = await central.ctx.provisioning.provision({ id: "gw-1", kind: "gateway", siteId: "S1" });
+    await openVisit(central, "V1");
+    await openVisit(central, "V2");
+
+    // The site hub starts knowing nothing of the site.
+    const site: Hub = await startHub(
+      siteDir.path,
+      {},
+      {
+        ble: {
+          ...DEFAULT_CONFIG.ble,
+          mode: "off",
+          forward: { url: `mqtt://127.0.0.1:${central.mqttPort}`, gatewayId: "gw-1", password: gw.password },
+        },
+      },
+    );
+    cleanups.push(() => site.stop());
+    await eventually(async () => (await site.ctx.store.getVisit("V2")) !== undefined, 10_000);
+    expect((await site.ctx.store.getSite("S1"))?.requiredPpe).toEqual(["helmet", "gloves"]);
+    expect((await site.ctx.store.getEngineer("E1"))?.name).toBe(ENGINEER.name);
+    expect((await site.ctx.store.visitChanges("V1")).map((c) => [c.kind, c.by])).toEqual([
+      ["created", "central"],
+    ]);
+    // The site's rules know the visit: its view is there.
+    await eventually(
+      async () =>
+        (await site.ctx.visits.summary((await site.ctx.store.getVisit("V1")) as never)) !== undefined,
+    );
+
+    // Changed centrally: rescheduled, cancelled, the PPE rule changed.
+    const v1 = await central.ctx.store.getVisit("V1");
+    const v2 = await central.ctx.store.getVisit("V2");
+    if (!v1 || !v2) throw new Error("no visits");
+    const later = { ...v1, window: { from: v1.window.from + 3_600_000, to: v1.window.to + 3_600_000 } };
+    await central.ctx.store.updateVisit(later, { at: Date.now(), by: "disp", kind: "rescheduled" });
+    await central.ctx.store.updateVisit(
+      { ...v2, cancelledAt: Date.now(), cancelReason: "customer away" },
+      { at: Date.now(), by: "disp", kind: "cancelled" },
+    );
+    await central.ctx.store.putSite({ ...SITE, requiredPpe: ["helmet"] });
+    await central.gatewaySync.tick();
+    await eventually(async () => (await site.ctx.store.getVisit("V2"))?.cancelledAt !== undefined, 10_000);
+    expect((await site.ctx.store.getVisit("V1"))?.window).toEqual(later.window);
+    expect((await site.ctx.store.visitChanges("V1")).map((c) => c.kind)).toEqual(["created", "rescheduled"]);
+    expect((await site.ctx.store.visitChanges("V2")).map((c) => c.kind)).toEqual(["created", "cancelled"]);
+    expect((await site.ctx.store.getSite("S1"))?.requiredPpe).toEqual(["helmet"]);
+
+    // Only the gateway gets its site's picture (contacts included), not an observer of everything.
+    const observer = await connect(central, "api", await newToken(central, "supervisor", "watch"), "watcher");
+    const seen: string[] = [];
+    observer.on("message", (topic) => seen.push(topic));
+    await observer.subscribeAsync("onsite/v1/#", { qos: 1 });
+    await central.ctx.store.putSite({ ...SITE, requiredPpe: ["helmet"], name: "Shenyang plant, hall 2" });
+    await central.gatewaySync.tick();
+    await eventually(
+      async () => (await site.ctx.store.getSite("S1"))?.name === "Shenyang plant, hall 2",
+      10_000,
+    );
+    expect(seen.filter((t) => t.endsWith("/sync"))).toEqual([]);
+    await observer.endAsync();
+
+    // The same picture again changes nothing.
+    const versions = (await site.ctx.store.siteVersions("S1")).length;
+    await central.gatewaySync.tick();
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await site.ctx.store.siteVersions("S1")).length).toBe(versions);
+    expect((await site.ctx.store.visitChanges("V1")).length).toBe(2);
+  }, 60_000);
 });

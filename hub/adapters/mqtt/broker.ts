@@ -255,6 +255,9 @@ export class MqttBroker {
     return { kind: "device", id: device.id, deviceKind: device.kind, siteId: device.siteId };
   }
 
+  /** Called when a gateway subscribes to its site's picture (`onsite/v1/gw/<id>/sync`). */
+  onGatewaySync: ((gatewayId: string, siteId: string) => void) | undefined;
+
   /** Whether a device has a live MQTT session now. */
   isConnected(deviceId: string): boolean {
     return (this.online.get(deviceId) ?? 0) > 0;
@@ -363,6 +366,9 @@ export class MqttBroker {
    */
   private forward(client: Client, packet: AedesPublishPacket): AedesPublishPacket | null {
     const who = this.identities.get(client);
+    // A site's picture (contacts included) goes to that site's gateway only, not to observers.
+    if (packet.topic.endsWith("/sync") && packet.topic.startsWith(`${TOPIC_PREFIX}/gw/`))
+      return who?.kind === "device" && packet.topic === topics.gatewaySync(who.id) ? packet : null;
     if (who?.kind !== "device" || who.deviceKind !== "gateway") return packet;
     let t: ReturnType<typeof parseTopic>;
     try {
@@ -390,6 +396,19 @@ export class MqttBroker {
         ? filter === `${TOPIC_PREFIX}/#` || filter.startsWith(`${TOPIC_PREFIX}/`)
         : who?.kind === "device" && filter === topics.deviceCommands(who.id);
     let reason = "foreign_subscribe";
+    if (
+      !ok &&
+      who?.kind === "device" &&
+      who.deviceKind === "gateway" &&
+      filter === topics.gatewaySync(who.id)
+    ) {
+      // A site hub asks for its site's picture: it gets one as soon as the subscription holds.
+      ok = true;
+      if (who.siteId !== null) {
+        const siteId = who.siteId;
+        setImmediate(() => this.onGatewaySync?.(who.id, siteId));
+      }
+    }
     if (!ok && who?.kind === "device" && who.deviceKind === "gateway") {
       // A gateway relays commands to badges of its own site: it may follow such a badge, by exact name.
       try {

@@ -20,9 +20,19 @@
  *   queue in memory, and are dropped when the link is down for long (`live`).
  *
  * Meanwhile the site hub enforces every rule on its own: the link being down changes nothing there.
+ *
+ * Down, the central hub sends the site's picture (`onsite/v1/gw/<id>/sync`: the site, its visits
+ * and their engineers) after each subscription and whenever it changes; `onSync` applies it.
  */
 import mqtt, { type MqttClient } from "mqtt";
-import { encodeGatewayEvents, encodeGatewayFrames, toHex, topics } from "../../../protocol/index.js";
+import {
+  decodeGatewaySyncPayload,
+  encodeGatewayEvents,
+  encodeGatewayFrames,
+  type GatewaySync,
+  toHex,
+  topics,
+} from "../../../protocol/index.js";
 import type { Reception } from "../../core/intake.js";
 import type { Store, StoredEvent } from "../../core/ports.js";
 import type { Logger } from "../../log.js";
@@ -36,6 +46,8 @@ export interface UplinkOptions {
   liveLimit?: number;
   /** How often the log is looked at when nothing woke the uplink (ms). */
   pollMs?: number;
+  /** The site's picture from the central hub (visits and site configuration flowing down). */
+  onSync?: (sync: GatewaySync) => Promise<unknown>;
 }
 
 export interface UplinkDeps {
@@ -59,6 +71,7 @@ export class Uplink {
   private again = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
+  private syncing: Promise<void> = Promise.resolve();
   /** Where the log has been delivered up to (the store's cursor, once read). */
   private cursor: number | undefined;
   dropped = 0;
@@ -80,7 +93,33 @@ export class Uplink {
     });
     this.client.on("connect", () => {
       this.deps.log.info({ url }, "uplink to the central hub connected");
+      if (this.opts.onSync)
+        this.client?.subscribe(topics.gatewaySync(gatewayId), { qos: 1 }, (err) => {
+          if (err) this.deps.log.warn({ err: err.message }, "uplink: the site's picture refused");
+        });
       this.wake();
+    });
+    this.client.on("message", (topic, payload) => {
+      if (topic !== topics.gatewaySync(gatewayId) || !this.opts.onSync) return;
+      const apply = this.opts.onSync;
+      // One picture at a time, in the order they came.
+      this.syncing = this.syncing
+        .then(async () => {
+          const sync = decodeGatewaySyncPayload(payload);
+          if (sync.gateway !== gatewayId) throw new Error(`a picture for gateway ${sync.gateway}`);
+          await apply(sync);
+          this.deps.metrics.inc(
+            "onsite_gateway_sync_applied_total",
+            "Site pictures from the central hub applied",
+          );
+        })
+        .catch((e: unknown) => {
+          this.deps.metrics.inc(
+            "onsite_gateway_sync_refused_total",
+            "Site pictures from the central hub refused",
+          );
+          this.deps.log.warn({ err: (e as Error).message }, "uplink: the site's picture was not applied");
+        });
     });
     this.client.on("error", (e) => this.deps.log.warn({ err: e.message }, "central hub connection"));
     this.timer = setInterval(() => this.wake(), this.opts.pollMs ?? 5000);
