@@ -70,8 +70,7 @@ export class ClusterNode {
       return;
     }
     // As after a crash: project from the stored watermark, storing what the last leader did not.
-    visits.lead(true);
-    await visits.idle();
+    await visits.lead(true);
     if (!this.election.isLeader) return;
     await notifier.start();
     dispatcher.start();

@@ -337,14 +337,14 @@ describe("three nodes on PostgreSQL, Redis and HAProxy", () => {
     );
     expect(arrived.visit).toBe("V1");
     const prompt = await eventually(
-      async () => commands.find((c) => c.type === "prompt" && c.prompt === "checkin_confirm"),
+      async () => commands.find((c) => c.type === "display" && c.prompt === "checkin_confirm"),
       10_000,
       "the leader's kiosk prompt on another node",
     );
     expect(prompt).toBeDefined();
     // Exactly one node speaks: one prompt for one change, not one per node.
     await new Promise((r) => setTimeout(r, 500));
-    expect(commands.filter((c) => c.type === "prompt" && c.prompt === "checkin_confirm")).toHaveLength(1);
+    expect(commands.filter((c) => c.type === "display" && c.prompt === "checkin_confirm")).toHaveLength(1);
     // The retained status is one truth in Redis: a client new to the leader's node gets it at once.
     const late = await observer(nodes[L]?.mqttPort ?? 0);
     const retained = collect(late, statusTopic);

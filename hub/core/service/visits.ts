@@ -132,6 +132,8 @@ export class VisitService {
   private readonly maxLive: number;
   private finishes = 0;
   private writer: boolean;
+  /** Callers of `lead(true)` waiting for its recovery step (a failed one is run again first). */
+  private recovering: Array<() => void> = [];
   /** Whether the step being run writes: fixed when it starts, so a promotion mid-step does not half-write it. */
   private stepWrites = true;
 
@@ -188,18 +190,21 @@ export class VisitService {
    * had not stored yet (views, notifications) is stored now, once. Ceasing to be it only stops the
    * writes; the projection in memory goes on.
    */
-  lead(writer: boolean): void {
-    if (writer === this.writer) return;
+  lead(writer: boolean): Promise<void> {
+    if (writer === this.writer) return Promise.resolve();
     this.writer = writer;
-    if (!writer) return;
+    if (!writer) return Promise.resolve();
     this.live.clear();
     this.frontier.clear();
     this.lastVisitOf.clear();
     this.queue = this.queue.filter((j) => j.kind !== "events" && j.kind !== "follow" && j.kind !== "recover");
     this.waiting = 0;
     this.release();
+    // Resolves once the recovery step has run (not when the queue is empty: under load it never is).
+    const recovered = new Promise<void>((done) => this.recovering.push(done));
     this.queue.unshift({ kind: "recover" });
     this.pump();
+    return recovered;
   }
 
   /** Plans created, rescheduled or changed: their engineers' events are attributed again around them. */
@@ -224,6 +229,13 @@ export class VisitService {
     this.waiting = 0;
     this.release();
     await this.idle();
+    this.recovered();
+  }
+
+  private recovered(): void {
+    const waiting = this.recovering;
+    this.recovering = [];
+    for (const done of waiting) done();
   }
 
   /** Resolves when everything handed over so far is projected. */
@@ -301,6 +313,7 @@ export class VisitService {
           this.stepWrites = this.writer;
           const updates = await this.run(job);
           if (job.kind === "events") this.projected(job.events);
+          if (job.kind === "recover") this.recovered();
           if (updates.length > 0) this.deps.onUpdates?.(updates);
         } catch (e) {
           // Memory may be ahead of the store now: drop it and project again from the watermark.
@@ -630,10 +643,17 @@ export class VisitService {
     return updates;
   }
 
+  /**
+   * The visits in memory, loaded as projected so far (events up to the horizon): an event of the
+   * step being projected that its commit already attributed (it names the visit) is then added by
+   * the step, and the visit counts as touched. Loaded up to `maxSeq`, the visit would hold it
+   * already, and no update would be stored, announced or notified for it.
+   */
   private async livesOf(plans: Iterable<VisitPlan>, maxSeq: number): Promise<Map<string, LiveVisit>> {
     const out = new Map<string, LiveVisit>();
+    const upTo = Math.min(maxSeq, this.horizon);
     for (const p of plans) {
-      const live = await this.liveOf(p.id, maxSeq, p);
+      const live = await this.liveOf(p.id, upTo, p);
       if (live) out.set(p.id, live);
     }
     return out;
