@@ -70,10 +70,15 @@ export class ClusterNode {
       return;
     }
     // As after a crash: project from the stored watermark, storing what the last leader did not.
+    const started = performance.now();
     await visits.lead(true);
     if (!this.election.isLeader) return;
     await notifier.start();
     dispatcher.start();
+    this.deps.log.info(
+      { node: this.nodeId, readyMs: Math.round(performance.now() - started) },
+      "cluster: leader ready (projected from the stored watermark; timers and dispatcher running)",
+    );
   }
 
   private report(): void {

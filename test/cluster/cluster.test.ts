@@ -33,7 +33,7 @@ const dirs: string[] = [];
 let token = "";
 let hookServer: Server;
 /** Webhook deliveries received: type and visit of each. */
-const deliveries: Array<{ type: string; visitId?: string; id: string }> = [];
+const deliveries: Array<{ type: string; visitId?: string; id: string; at: number }> = [];
 const creds = new Map<string, string>();
 /** The no-show visit's window end (its notification is the new leader's timer). */
 let v2End = 0;
@@ -151,7 +151,12 @@ beforeAll(async () => {
     });
     req.on("end", () => {
       const b = JSON.parse(body) as { type: string; visitId?: string; id: string };
-      deliveries.push({ type: b.type, id: b.id, ...(b.visitId ? { visitId: b.visitId } : {}) });
+      deliveries.push({
+        type: b.type,
+        id: b.id,
+        at: Date.now(),
+        ...(b.visitId ? { visitId: b.visitId } : {}),
+      });
       res.writeHead(204).end();
     });
   });
@@ -510,7 +515,11 @@ describe("three nodes on PostgreSQL, Redis and HAProxy", () => {
         "SELECT id FROM outbox WHERE type = 'sos' AND visit_id = 'V1' AND channel = 'webhook'",
       );
       expect(outbox.rowCount).toBe(1);
-      process.stdout.write(`[cluster] SOS delivered once, ${Date.now() - sosAt} ms after it was sent\n`);
+      const sos = deliveries.find((d) => d.type === "sos") as { at: number };
+      const ready = /"readyMs":(\d+)/.exec(survivor.output())?.[1];
+      process.stdout.write(
+        `[cluster] SOS PUBACKed, leader killed ${killedAt - sosAt} ms later; webhook received ${sos.at - sosAt} ms after the SOS was sent, once; new leader ready ${ready} ms after taking the lock\n`,
+      );
 
       // A second SOS after the failover is the new leader's alone: one more delivery.
       // (a new connection: the first may have been on the node that was killed)
