@@ -65,7 +65,7 @@ export class ClusterNode {
     const { visits, notifier, dispatcher, metrics } = this.deps;
     metrics.set("onsite_cluster_leader", "1 while this node is the cluster's leader", leading ? 1 : 0);
     if (!leading) {
-      visits.lead(false);
+      await visits.lead(false);
       await dispatcher.stop();
       return;
     }
