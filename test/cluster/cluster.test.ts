@@ -37,6 +37,8 @@ const deliveries: Array<{ type: string; visitId?: string; id: string; at: number
 const creds = new Map<string, string>();
 /** The no-show visit's window end (its notification is the new leader's timer). */
 let v2End = 0;
+/** When the first leader was SIGKILLed. */
+let killedAt = 0;
 const clients: MqttClient[] = [];
 
 const local = (ms: number) => new Date(ms + 8 * 3_600_000).toISOString().slice(0, 16);
@@ -235,8 +237,9 @@ beforeAll(async () => {
     engineerId: "E1",
     window: { from: local(now - 30 * 60_000), to: local(now + 90 * 60_000) },
   });
-  // V2 closes at the first whole minute 50 s from now, with nobody there: a no-show then.
-  v2End = Math.ceil((now + 50_000) / 60_000) * 60_000;
+  // V2 closes at the first whole minute 30 s from now, with nobody there: a no-show then, after
+  // the leader is killed (about 15 s from now), so it is the new leader's timer that fires.
+  v2End = Math.ceil((now + 30_000) / 60_000) * 60_000;
   await call(p, "POST", "/api/v1/visits", {
     id: "V2",
     siteId: "S1",
@@ -493,7 +496,7 @@ describe("three nodes on PostgreSQL, Redis and HAProxy", () => {
       { qos: 1 },
     );
     await new Promise((r) => setTimeout(r, 30));
-    const killedAt = Date.now();
+    killedAt = Date.now();
     nodes[L]?.proc.kill("SIGKILL");
     await nodes[L]?.exited;
     const next = await leaderIndex(20_000);
@@ -587,7 +590,13 @@ describe("three nodes on PostgreSQL, Redis and HAProxy", () => {
       "the no-show webhook",
     );
     await new Promise((r) => setTimeout(r, 1500));
-    expect(deliveries.filter((d) => d.type === "no_show" && d.visitId === "V2")).toHaveLength(1);
+    const noShows = deliveries.filter((d) => d.type === "no_show" && d.visitId === "V2");
+    expect(noShows).toHaveLength(1);
+    expect(killedAt).toBeGreaterThan(0);
+    expect(noShows[0]?.at).toBeGreaterThan(killedAt); // the old leader was gone by then
+    process.stdout.write(
+      `[cluster] no-show of V2 notified once by the new leader, ${(noShows[0]?.at ?? 0) - v2End} ms after its window closed\n`,
+    );
     const L = await leaderIndex();
     const v = await call(nodes[L]?.httpPort ?? 0, "GET", "/api/v1/visits/V2");
     expect(v.state).toBe("no_show");
