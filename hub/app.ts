@@ -144,6 +144,8 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
       ...(n.retryBaseMs === undefined ? {} : { baseDelayMs: n.retryBaseMs }),
     },
   );
+  // With cluster.url: this node's part (made once the broker exists; the visit service asks it).
+  let cluster: ClusterNode | undefined;
   /** The projection step being finished wrote notifications: the dispatcher looks at once. */
   let outboxWritten = false;
   const visits = new VisitService({
@@ -166,7 +168,7 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
     },
     onError: (e) => log.error({ err: e }, "projection failed; projecting again from the stored watermark"),
     // A cluster node follows the shared event log, and writes only once it is the leader.
-    ...(redis ? { feed: "log" as const, writer: false } : {}),
+    ...(redis ? { feed: "log" as const, writer: false, fence: () => cluster?.fence() } : {}),
   });
   const p = config.ble.presence;
   const presence = new PresenceService(
@@ -278,7 +280,6 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
   // Events committed but not projected (a crash between the two) are projected first.
   await visits.start();
   await notifier.start();
-  let cluster: ClusterNode | undefined;
   if (redis && config.cluster && config.store.url) {
     const { ClusterNode } = await import("./cluster/node.js");
     const { Peers } = await import("./cluster/peers.js");

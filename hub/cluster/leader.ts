@@ -31,11 +31,21 @@ export class LeaderElection {
   private busy = false;
   /** When the lock was last lost (for the failover figure in the log). */
   private lostAt: number | undefined;
+  /** The server session (backend pid) that took the lock last; -1 before the first time. */
+  private session = -1;
 
   constructor(private readonly opts: LeaderOptions) {}
 
   get isLeader(): boolean {
     return this.leading;
+  }
+
+  /**
+   * What the store checks before it saves a projection: the session that took the lock. Kept after
+   * the lock is lost, so a step started as the leader and finished after is refused, not written.
+   */
+  fence(): { lock: number; session: number } {
+    return { lock: LEADER_LOCK_KEY, session: this.session };
   }
 
   /** Tries at once, then every retryMs. */
@@ -93,10 +103,12 @@ export class LeaderElection {
         return;
       }
       this.client ??= await this.connect();
-      const r = await this.client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1) AS ok", [
-        LEADER_LOCK_KEY,
-      ]);
+      const r = await this.client.query<{ ok: boolean; pid: number }>(
+        "SELECT pg_try_advisory_lock($1) AS ok, pg_backend_pid() AS pid",
+        [LEADER_LOCK_KEY],
+      );
       if (r.rows[0]?.ok === true && !this.stopped) {
+        this.session = r.rows[0].pid;
         if (this.lostAt !== undefined)
           this.opts.log.info({ afterMs: Date.now() - this.lostAt }, "cluster: leadership taken again");
         this.set(true);

@@ -61,6 +61,11 @@ export class ClusterNode {
     return this.election.isLeader;
   }
 
+  /** For the visit service's writes: the store refuses one whose lock session is gone. */
+  fence(): { lock: number; session: number } {
+    return this.election.fence();
+  }
+
   private async apply(leading: boolean): Promise<void> {
     const { visits, notifier, dispatcher, metrics } = this.deps;
     metrics.set("onsite_cluster_leader", "1 while this node is the cluster's leader", leading ? 1 : 0);

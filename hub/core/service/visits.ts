@@ -22,7 +22,7 @@
  */
 import type { Engineer, Site, VisitPlan } from "../model.js";
 import type { OutboxItem } from "../notify/plan.js";
-import type { Attribution, Clock, Store, StoredEvent } from "../ports.js";
+import type { Attribution, Clock, ProjectionWrite, Store, StoredEvent } from "../ports.js";
 import { diffViews, type VisitChange } from "../visit/changes.js";
 import { compareForRules, effectiveTime, refKey } from "../visit/order.js";
 import { emptySummary, judge, nextDeadline, projectVisit } from "../visit/project.js";
@@ -67,6 +67,8 @@ export interface VisitServiceDeps {
   feed?: "local" | "log";
   /** Whether this service stores what it projects (default true); see `lead()`. */
   writer?: boolean;
+  /** A cluster: the leader's lock, checked by the store in each projection it saves. */
+  fence?: () => ProjectionWrite["fence"];
 }
 
 type Job =
@@ -627,11 +629,13 @@ export class VisitService {
     if (writes && this.stepWrites) {
       const changed = updates.filter((u) => u.changes.length > 0);
       const outbox = changed.length > 0 && this.deps.notify ? await this.deps.notify(changed) : [];
+      const fence = this.deps.fence?.();
       await this.deps.store.saveProjection({
         views: updates.map((u) => ({ view: u.view, projectedAt: now })),
         attribution: [...step.moves.values()],
         watermark: watermark !== null && watermark > this.horizon ? watermark : null,
         outbox,
+        ...(fence ? { fence } : {}),
       });
     }
     for (const u of updates) {
