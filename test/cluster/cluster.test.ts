@@ -480,8 +480,8 @@ describe("three nodes on PostgreSQL, Redis and HAProxy", () => {
     });
     await new Promise((r) => setTimeout(r, 1000));
     // One SOS, then the leader dies before or while it projects, notifies and dispatches.
-    const sosAt = Date.now();
     const k0 = await device("kiosk-0", proxy.mqttPort);
+    const sosAt = Date.now();
     await k0.publishAsync(
       "onsite/v1/dev/kiosk-0/events",
       JSON.stringify({
@@ -552,7 +552,7 @@ describe("three nodes on PostgreSQL, Redis and HAProxy", () => {
       const sos = sosDeliveries[0] as { at: number };
       const ready = /"readyMs":(\d+)/.exec(survivor.output())?.[1];
       process.stdout.write(
-        `[cluster] SOS PUBACKed, leader killed ${killedAt - sosAt} ms later; webhook received ${sos.at - sosAt} ms after the SOS was sent (one notification; the same delivery resent ${resent}×); new leader ready ${ready} ms after taking the lock\n`,
+        `[cluster] SOS sent, PUBACKed and the leader killed ${killedAt - sosAt} ms later; webhook received ${sos.at - sosAt} ms after the SOS was sent (one notification; the same delivery resent ${resent}×); new leader ready ${ready} ms after taking the lock\n`,
       );
 
       // A second SOS after the failover is the new leader's alone: one more delivery.
