@@ -53,6 +53,10 @@ program
     "--store <url>",
     "PostgreSQL instead of SQLite, postgres://user@host:port/db (env ONSITE_STORE_URL; a password is better in PGPASSWORD)",
   )
+  .option(
+    "--cluster <url>",
+    "join a hub cluster on this Redis, redis://host:port (env ONSITE_CLUSTER_URL; needs --store postgres://… and --no-demo)",
+  )
   .option("--no-demo", "do not load the demo site or run virtual devices (a real install)")
   .option("--demo-speed <n>", "demo script minutes per real minute, 1..60 (default 60)", int("--demo-speed"))
   .option("--emulate", "run the demo's first kiosk on an emulated Arduino Uno with the real StandardFirmata")
@@ -94,6 +98,7 @@ program
       ble: "ble.mode",
       bleSite: "ble.siteId",
       store: "store.url",
+      cluster: "cluster.url",
     };
     for (const [flag, key] of Object.entries(map))
       if (o[flag] !== undefined) overrides[key] = o[flag] as string | number;

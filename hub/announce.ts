@@ -62,6 +62,11 @@ export class Announcer {
       clock: Clock;
       log: Logger;
       sink: StatusSink;
+      /**
+       * A cluster: whether this node is the one that publishes (retained status, commands to
+       * devices). Every node keeps its board for reads; one speaks. Default: always.
+       */
+      leading?: () => boolean;
     },
   ) {
     this.board = new SiteBoard({
@@ -120,7 +125,12 @@ export class Announcer {
     await this.chain;
   }
 
+  private speaks(): boolean {
+    return this.deps.leading?.() ?? true;
+  }
+
   private async announce(u: VisitUpdate): Promise<void> {
+    if (!this.speaks()) return;
     const { sink, store, bus, clock } = this.deps;
     const now = clock.now();
     const topic = topics.visitStatus(u.plan.siteId, u.plan.id);
@@ -180,6 +190,7 @@ export class Announcer {
   }
 
   async publishSite(siteId: string): Promise<void> {
+    if (!this.speaks()) return;
     this.deps.sink.publish(topics.siteStatus(siteId), JSON.stringify(await this.siteStatus(siteId)), true);
   }
 }

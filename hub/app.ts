@@ -16,6 +16,8 @@ import { Provisioning } from "./admin/provisioning.js";
 import { applySync } from "./admin/sync.js";
 import { Announcer } from "./announce.js";
 import { Bus } from "./bus.js";
+import type { ClusterNode } from "./cluster/node.js";
+import type { RedisBroker } from "./cluster/redis.js";
 import type { HubConfig } from "./config/config.js";
 import type { HubContext } from "./context.js";
 import { type Clock, type Store, systemClock } from "./core/ports.js";
@@ -58,6 +60,8 @@ export interface Hub {
   presence: PresenceService;
   /** Set on a first start: the admin token, shown once. */
   adminToken: string | undefined;
+  /** With `cluster.url`: this node's part in the cluster (leadership). */
+  cluster?: ClusterNode;
   stop(): Promise<void>;
 }
 
@@ -115,6 +119,17 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
     });
   const metrics = new Metrics();
   const store = parts.store ?? (await openStore(config, log, metrics));
+  // A cluster's broker parts on Redis (loaded only then); config checked that store.url is PostgreSQL.
+  let redis: RedisBroker | undefined;
+  if (config.cluster) {
+    const { openRedisBroker } = await import("./cluster/redis.js");
+    try {
+      redis = await openRedisBroker(config.cluster.url, log.child({ ns: "cluster" }));
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+  }
   const vault = parts.vault ?? KeyVault.open(join(config.dataDir, "master.key"));
   const bus = new Bus();
   bus.onError = (e, name) => log.error({ err: e, event: name }, "bus handler failed");
@@ -138,6 +153,8 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
       ...(n.retryBaseMs === undefined ? {} : { baseDelayMs: n.retryBaseMs }),
     },
   );
+  // With cluster.url: this node's part (made once the broker exists; the visit service asks it).
+  let cluster: ClusterNode | undefined;
   /** The projection step being finished wrote notifications: the dispatcher looks at once. */
   let outboxWritten = false;
   const visits = new VisitService({
@@ -159,6 +176,8 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
       return items;
     },
     onError: (e) => log.error({ err: e }, "projection failed; projecting again from the stored watermark"),
+    // A cluster node follows the shared event log, and writes only once it is the leader.
+    ...(redis ? { feed: "log" as const, writer: false, fence: () => cluster?.fence() } : {}),
   });
   const p = config.ble.presence;
   const presence = new PresenceService(
@@ -192,7 +211,10 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
     store,
     vault,
     clock,
-    onChange: (id) => ingest.forget(id),
+    onChange: (id) => {
+      ingest.forget(id);
+      bus.emit("device.changed", { id });
+    },
     onRevoked: (what) => bus.emit("credentials.revoked", what),
   });
   const broker = await MqttBroker.create(
@@ -203,6 +225,7 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
       rateBurst: config.mqtt.rateBurst,
       ...(config.mqtt.connectsPerAddress ? { connectsPerAddress: config.mqtt.connectsPerAddress } : {}),
     },
+    redis,
   );
   const announcer = new Announcer({
     store,
@@ -211,7 +234,19 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
     clock,
     log: log.child({ ns: "announce" }),
     sink: broker,
+    leading: () => visits.writing,
   });
+  // Changes made through the API (on this node, or relayed from another of its cluster).
+  bus.on("plans.changed", ({ plans }) => visits.plansChanged(plans));
+  bus.on("context.changed", () => {
+    visits.contextChanged();
+    announcer.contextChanged();
+    notifier.forget();
+  });
+  bus.on("webhooks.changed", () => notifier.forget());
+  bus.on("device.changed", ({ id, remote }) => remote && ingest.forget(id));
+  // An alarm acknowledged on another node stops escalating here too (on this node, acknowledgeAlarms did).
+  bus.on("alarm.acknowledged", (a) => a.remote && notifier.dismiss(a.visitId, a.alarmAt));
   const ctx: HubContext = {
     config,
     clock,
@@ -254,6 +289,23 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
   // Events committed but not projected (a crash between the two) are projected first.
   await visits.start();
   await notifier.start();
+  if (redis && config.cluster && config.store.url) {
+    const { ClusterNode } = await import("./cluster/node.js");
+    const { Peers } = await import("./cluster/peers.js");
+    cluster = new ClusterNode({
+      config: config.cluster,
+      storeUrl: config.store.url,
+      visits,
+      notifier,
+      dispatcher,
+      redis,
+      log: log.child({ ns: "cluster" }),
+      metrics,
+      health: ctx.health,
+    });
+    new Peers({ bus, mq: redis.mq, nodeId: cluster.nodeId, log: log.child({ ns: "cluster" }) });
+    await cluster.start();
+  }
 
   await presence.start();
   const http = await createHttpServer(ctx, broker, tls ? { tls } : {});
@@ -264,8 +316,10 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
     // Close what was opened; nothing is left that a next start would trip over (no token).
     await http.close();
     await broker.close();
+    await cluster?.stop();
     await visits.stop();
     await presence.stop();
+    await redis?.close();
     await store.close();
     throw e;
   }
@@ -286,7 +340,8 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
     },
     "hub listening",
   );
-  dispatcher.start();
+  // In a cluster the leader runs the dispatcher (hub/cluster/node.ts starts it on promotion).
+  if (!cluster) dispatcher.start();
 
   // Central to site: each site hub that asks gets its site's picture, and again when it changes.
   const gatewaySync = new GatewaySyncer({
@@ -350,6 +405,8 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
   // Time-driven rules: only the visits whose deadline has come are judged again.
   const tick = setInterval(() => {
     visits.tick();
+    // Reminders and offline notices are written by one node: the leader.
+    if (cluster && !cluster.timers()) return;
     notifier
       .tick()
       .then((added) => added > 0 && dispatcher.kick())
@@ -371,6 +428,7 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
     presence,
     ...(uplink ? { uplink } : {}),
     gatewaySync,
+    ...(cluster ? { cluster } : {}),
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -379,12 +437,15 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
       await uplink?.stop();
       gatewaySync.stop();
       await http.close();
+      // Leadership goes first (its lock released): another node takes the timers at its next try.
+      await cluster?.stop();
       await broker.close();
       await ingest.settle();
       await visits.stop();
       await dispatcher.stop();
       await presence.stop();
       await announcer.idle();
+      await redis?.close();
       await store.close();
       log.info("hub stopped");
     },

@@ -151,6 +151,30 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /**
+     * Several hubs as one (docs/scale-out.md): the broker's emitter and persistence on this Redis,
+     * one leader elected on the PostgreSQL store for the timers and side effects. Needs `store.url`.
+     */
+    cluster: Type.Optional(
+      Type.Object(
+        {
+          url: Type.String({ pattern: "^rediss?://", description: "a redis:// or rediss:// URL" }),
+          /** How this node is named in logs, /healthz and the leader's lock (default host:pid). */
+          nodeId: Type.Optional(
+            Type.String({ pattern: "^[A-Za-z0-9._:-]{1,64}$", description: "1..64 of A-Z a-z 0-9 . _ : -" }),
+          ),
+          /** How often a node that is not the leader tries to become it (and checks its lock). */
+          leaderRetryMs: Type.Optional(
+            Type.Integer({ minimum: 200, maximum: 60_000, description: "an integer 200..60000 (ms)" }),
+          ),
+          /** How often every node reads the shared event log for events other nodes committed. */
+          followMs: Type.Optional(
+            Type.Integer({ minimum: 20, maximum: 10_000, description: "an integer 20..10000 (ms)" }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     demo: Type.Object(
       {
         enabled: Type.Boolean({ description: "true or false" }),
@@ -315,6 +339,7 @@ export const ENV_KEYS: Record<string, string> = {
   ONSITE_STORE_SYNC: "store.sync",
   ONSITE_STORE_URL: "store.url",
   ONSITE_STORE_WRITER: "store.writer",
+  ONSITE_CLUSTER_URL: "cluster.url",
   ONSITE_DEMO: "demo.enabled",
   ONSITE_DEMO_SPEED: "demo.speed",
   ONSITE_LOG_LEVEL: "log.level",
@@ -407,5 +432,18 @@ export function loadConfig(src: ConfigSources = {}): HubConfig {
       "rules.projectionBacklog.low",
       `expected a number below high (${backlog.high}), got ${backlog.low}`,
     );
+  if (config.cluster !== undefined) {
+    // SQLite is a file on one machine: nodes on several machines would each judge part of the picture.
+    if (config.store.url === undefined)
+      throw new ConfigError(
+        "cluster.url",
+        "a cluster needs a shared PostgreSQL store: set store.url (env ONSITE_STORE_URL, flag --store) to a postgres:// URL; SQLite files are per machine",
+      );
+    if (config.demo.enabled)
+      throw new ConfigError(
+        "cluster.url",
+        "the demo plays against one hub: run cluster nodes with the demo off (demo.enabled false, flag --no-demo)",
+      );
+  }
   return config;
 }

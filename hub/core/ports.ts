@@ -83,6 +83,12 @@ export interface ProjectionWrite {
   watermark: number | null;
   /** Notifications the projected changes call for, written in the same transaction. */
   outbox?: OutboxItem[];
+  /**
+   * A cluster's leader writes under its lock: the write is refused, nothing of it kept, unless the
+   * database session `session` still holds the advisory lock `lock` when it commits. A store on one
+   * machine (SQLite: no other writer) ignores it.
+   */
+  fence?: { lock: number; session: number };
 }
 
 export interface StoredWebhook {

@@ -76,7 +76,10 @@ export class Dispatcher {
     }
   }
 
+  /** Starts (again, after `stop()`: a cluster node that becomes the leader once more). */
   start(): void {
+    this.stopped = false;
+    if (this.timer) clearInterval(this.timer);
     this.timer = setInterval(() => this.kick(), this.opts.pollMs);
     this.timer.unref();
     this.kick();

@@ -251,6 +251,12 @@ export class Notifier {
     });
   }
 
+  /** An alarm acknowledged elsewhere (another node of the cluster): it stops escalating. */
+  dismiss(visitId: string, alarmAt: number): void {
+    this.alarms.delete(`${visitId}@${alarmAt}`);
+    this.open.delete(`${visitId}@${alarmAt}`);
+  }
+
   /** Everyone on the site's list is told, whatever the hour. */
   async evacuation(siteId: string, rollCallId: string, at: number): Promise<OutboxItem[]> {
     const site = await this.site(siteId);

@@ -20,6 +20,9 @@ export const REQUIRED: Array<{ what: string; check: string; pkg: string }> = [
     check: 'test -x "$ONSITE_PG_BINDIR/initdb" || ls /usr/lib/postgresql/*/bin/initdb >/dev/null',
     pkg: "postgresql",
   },
+  // The hub cluster's suites start their own Redis (broker emitter and persistence) and HAProxy.
+  { what: "redis-server", check: "command -v redis-server", pkg: "redis-server" },
+  { what: "haproxy", check: "command -v haproxy || test -x /usr/sbin/haproxy", pkg: "haproxy" },
   // The printed visit report: its PDF turned into a PNG and its text read back.
   { what: "pdftoppm", check: "command -v pdftoppm", pkg: "poppler-utils" },
   { what: "pdftotext", check: "command -v pdftotext", pkg: "poppler-utils" },

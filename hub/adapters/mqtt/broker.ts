@@ -127,11 +127,20 @@ export class MqttBroker {
     deps.bus.on("credentials.revoked", (what) => this.disconnect(what));
   }
 
-  static async create(deps: MqttDeps, opts: MqttOptions): Promise<MqttBroker> {
+  /**
+   * `shared`: a cluster's emitter and persistence (hub/cluster/redis.ts), so publications cross
+   * nodes and retained messages and sessions are one; without it, aedes keeps them in memory.
+   */
+  static async create(
+    deps: MqttDeps,
+    opts: MqttOptions,
+    shared?: { mq: unknown; persistence: unknown },
+  ): Promise<MqttBroker> {
     const aedes = await Aedes.createBroker({
       heartbeatInterval: 60_000,
       connectTimeout: 10_000,
       drainTimeout: 30_000,
+      ...(shared ? { mq: shared.mq, persistence: shared.persistence } : {}),
     });
     return new MqttBroker(aedes, deps, opts);
   }

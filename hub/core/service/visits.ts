@@ -15,10 +15,14 @@
  * - **One projection at a time.** Commits hand their events to `committed()`; a single pump
  *   projects them in commit order and stores views, attribution and the watermark in one
  *   transaction. After a crash, `start()` projects what was committed beyond the watermark.
+ * - **In a cluster** (`feed: "log"`) every node's commits are read from the store's log in seq
+ *   order (`follow()`), so each node's projection holds every node's events; only the node that
+ *   `lead(true)` made the writer stores views and notifications, the others keep theirs in memory
+ *   for reads and the live stream. A new writer starts as after a crash: from the stored watermark.
  */
 import type { Engineer, Site, VisitPlan } from "../model.js";
 import type { OutboxItem } from "../notify/plan.js";
-import type { Attribution, Clock, Store, StoredEvent } from "../ports.js";
+import type { Attribution, Clock, ProjectionWrite, Store, StoredEvent } from "../ports.js";
 import { diffViews, type VisitChange } from "../visit/changes.js";
 import { compareForRules, effectiveTime, refKey } from "../visit/order.js";
 import { emptySummary, judge, nextDeadline, projectVisit } from "../visit/project.js";
@@ -55,13 +59,24 @@ export interface VisitServiceDeps {
   /** The notifications a batch of updates calls for: stored in the same transaction as the views. */
   notify?: (updates: VisitUpdate[]) => Promise<OutboxItem[]>;
   onError?: (e: unknown) => void;
+  /**
+   * Where committed events come from. `local` (one hub): those handed to `committed()`. `log` (a
+   * cluster): the store's event log, read after the horizon by `follow()` (committed() asks for a
+   * read), so events other nodes committed are projected too, in seq order.
+   */
+  feed?: "local" | "log";
+  /** Whether this service stores what it projects (default true); see `lead()`. */
+  writer?: boolean;
+  /** A cluster: the leader's lock, checked by the store in each projection it saves. */
+  fence?: () => ProjectionWrite["fence"];
 }
 
 type Job =
   | { kind: "events"; events: StoredEvent[] }
   | { kind: "plans"; plans: VisitPlan[] }
   | { kind: "due" }
-  | { kind: "recover" };
+  | { kind: "recover" }
+  | { kind: "follow" };
 
 const DAY = 86_400_000;
 const RECOVER_CHUNK = 5000;
@@ -118,8 +133,14 @@ export class VisitService {
   private readonly maxPerVisit: number;
   private readonly maxLive: number;
   private finishes = 0;
+  private writer: boolean;
+  /** Callers of `lead(true)` waiting for its recovery step (a failed one is run again first). */
+  private recovering: Array<() => void> = [];
+  /** Whether the step being run writes: fixed when it starts, so a promotion mid-step does not half-write it. */
+  private stepWrites = true;
 
   constructor(private readonly deps: VisitServiceDeps) {
+    this.writer = deps.writer ?? true;
     this.maxPerVisit = deps.maxEventsPerVisit ?? 10_000;
     this.marks = deps.backlog ?? { high: BACKLOG_HIGH, low: BACKLOG_LOW };
     // About 1.2 KB a record: some 60 MB at most. The least recently touched visits go first, which
@@ -150,7 +171,42 @@ export class VisitService {
 
   /** Events just committed (with their seq), in commit order. */
   committed(events: StoredEvent[]): void {
-    if (events.length > 0) this.enqueue({ kind: "events", events });
+    if (events.length === 0) return;
+    if (this.deps.feed === "log") this.follow();
+    else this.enqueue({ kind: "events", events });
+  }
+
+  /** `feed: "log"`: reads the events committed (by any node) after the horizon and projects them. */
+  follow(): void {
+    if (!this.queue.some((j) => j.kind === "follow")) this.enqueue({ kind: "follow" });
+  }
+
+  /** Whether this service is the one that stores views and notifications. */
+  get writing(): boolean {
+    return this.writer;
+  }
+
+  /**
+   * A cluster's leadership changed. Becoming the writer drops memory and projects again from the
+   * stored watermark, as after a crash: what the previous writer stored is the base, and what it
+   * had not stored yet (views, notifications) is stored now, once. Ceasing to be it only stops the
+   * writes; the projection in memory goes on.
+   */
+  lead(writer: boolean): Promise<void> {
+    if (writer === this.writer) return Promise.resolve();
+    this.writer = writer;
+    if (!writer) return Promise.resolve();
+    this.live.clear();
+    this.frontier.clear();
+    this.lastVisitOf.clear();
+    this.queue = this.queue.filter((j) => j.kind !== "events" && j.kind !== "follow" && j.kind !== "recover");
+    this.waiting = 0;
+    this.release();
+    // Resolves once the recovery step has run (not when the queue is empty: under load it never is).
+    const recovered = new Promise<void>((done) => this.recovering.push(done));
+    this.queue.unshift({ kind: "recover" });
+    this.pump();
+    return recovered;
   }
 
   /** Plans created, rescheduled or changed: their engineers' events are attributed again around them. */
@@ -175,6 +231,13 @@ export class VisitService {
     this.waiting = 0;
     this.release();
     await this.idle();
+    this.recovered();
+  }
+
+  private recovered(): void {
+    const waiting = this.recovering;
+    this.recovering = [];
+    for (const done of waiting) done();
   }
 
   /** Resolves when everything handed over so far is projected. */
@@ -249,8 +312,10 @@ export class VisitService {
           slice = performance.now();
         }
         try {
+          this.stepWrites = this.writer;
           const updates = await this.run(job);
           if (job.kind === "events") this.projected(job.events);
+          if (job.kind === "recover") this.recovered();
           if (updates.length > 0) this.deps.onUpdates?.(updates);
         } catch (e) {
           // Memory may be ahead of the store now: drop it and project again from the watermark.
@@ -280,6 +345,8 @@ export class VisitService {
         return this.runDue();
       case "recover":
         return this.recover();
+      case "follow":
+        return this.followLog();
     }
   }
 
@@ -294,6 +361,14 @@ export class VisitService {
     }
     out.push(...(await this.judgeOpen()));
     return out;
+  }
+
+  private async followLog(): Promise<VisitUpdate[]> {
+    const events = await this.deps.store.eventsAfter(this.horizon, MAX_STEP_EVENTS);
+    if (events.length === 0) return [];
+    // A full chunk: there may be more; they follow in the next step.
+    if (events.length === MAX_STEP_EVENTS) this.follow();
+    return this.project(events);
   }
 
   private async project(events: StoredEvent[]): Promise<VisitUpdate[]> {
@@ -549,14 +624,18 @@ export class VisitService {
       });
       this.deadlines.schedule(live.plan.id, nextDeadline(live.state, live.ctx, now));
     }
-    if (updates.length > 0 || step.moves.size > 0 || (watermark !== null && watermark > this.horizon)) {
+    const writes =
+      updates.length > 0 || step.moves.size > 0 || (watermark !== null && watermark > this.horizon);
+    if (writes && this.stepWrites) {
       const changed = updates.filter((u) => u.changes.length > 0);
       const outbox = changed.length > 0 && this.deps.notify ? await this.deps.notify(changed) : [];
+      const fence = this.deps.fence?.();
       await this.deps.store.saveProjection({
         views: updates.map((u) => ({ view: u.view, projectedAt: now })),
         attribution: [...step.moves.values()],
         watermark: watermark !== null && watermark > this.horizon ? watermark : null,
         outbox,
+        ...(fence ? { fence } : {}),
       });
     }
     for (const u of updates) {
@@ -568,10 +647,17 @@ export class VisitService {
     return updates;
   }
 
+  /**
+   * The visits in memory, loaded as projected so far (events up to the horizon): an event of the
+   * step being projected that its commit already attributed (it names the visit) is then added by
+   * the step, and the visit counts as touched. Loaded up to `maxSeq`, the visit would hold it
+   * already, and no update would be stored, announced or notified for it.
+   */
   private async livesOf(plans: Iterable<VisitPlan>, maxSeq: number): Promise<Map<string, LiveVisit>> {
     const out = new Map<string, LiveVisit>();
+    const upTo = Math.min(maxSeq, this.horizon);
     for (const p of plans) {
-      const live = await this.liveOf(p.id, maxSeq, p);
+      const live = await this.liveOf(p.id, upTo, p);
       if (live) out.set(p.id, live);
     }
     return out;

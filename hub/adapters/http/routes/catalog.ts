@@ -119,7 +119,7 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
     },
     async (req, reply) => {
       const plan = await createVisit(store, req.body, clock.now(), req.principal?.name);
-      ctx.visits.plansChanged([plan]);
+      ctx.bus.emit("plans.changed", { plans: [plan] });
       const view = await currentSummary(plan);
       return reply.code(201).send({ ...plan, state: view.state });
     },
@@ -185,7 +185,7 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
       ...(note === undefined ? {} : { note }),
     });
     // Attribution and verdicts follow the new plan; both windows are swept again.
-    ctx.visits.plansChanged([before, after]);
+    ctx.bus.emit("plans.changed", { plans: [before, after] });
     await ctx.ingest.settle();
     return {
       ...after,
@@ -280,7 +280,7 @@ export function catalogRoutes(app: FastifyInstance, ctx: HubContext): void {
     async (req) => {
       const result = await importVisitsCsv(store, req.body, clock.now(), req.principal?.name);
       const imported = await Promise.all(result.imported.map((id) => store.getVisit(id)));
-      ctx.visits.plansChanged(imported.filter((p): p is VisitPlan => p !== undefined));
+      ctx.bus.emit("plans.changed", { plans: imported.filter((p): p is VisitPlan => p !== undefined) });
       for (const e of result.errors) {
         ctx.ingest.reject({
           boundary: "csv",

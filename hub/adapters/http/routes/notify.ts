@@ -59,7 +59,7 @@ export function notifyRoutes(app: FastifyInstance, ctx: HubContext): void {
         createdAt: clock.now(),
       };
       await store.putWebhook(hook);
-      ctx.notifier.forget();
+      ctx.bus.emit("webhooks.changed", {});
       return reply.code(201).send(publicWebhook(hook));
     },
   );
@@ -83,7 +83,7 @@ export function notifyRoutes(app: FastifyInstance, ctx: HubContext): void {
     async (req, reply) => {
       if (!(await store.deleteWebhook(req.params.id)))
         throw new InputError("id", `no webhook ${req.params.id}`, 404);
-      ctx.notifier.forget();
+      ctx.bus.emit("webhooks.changed", {});
       return reply.code(204).send();
     },
   );

@@ -58,10 +58,8 @@ export function siteRoutes(app: FastifyInstance, ctx: HubContext): void {
 
   /** A change holds for visits from now on: those are projected again with it. */
   const changed = async (by: { siteId: string } | { engineerId: string }) => {
-    ctx.visits.contextChanged();
-    ctx.announcer.contextChanged();
-    ctx.notifier.forget();
-    ctx.visits.plansChanged(await store.listVisits({ ...by, from: clock.now() }));
+    ctx.bus.emit("context.changed", {});
+    ctx.bus.emit("plans.changed", { plans: await store.listVisits({ ...by, from: clock.now() }) });
   };
 
   const crud = <T extends { id: string }>(o: {

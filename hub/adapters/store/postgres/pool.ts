@@ -6,7 +6,7 @@
  */
 import pg from "pg";
 
-export type StoreErrorCode = "schema_too_new" | "unsafe_integer" | "not_committed";
+export type StoreErrorCode = "schema_too_new" | "unsafe_integer" | "not_committed" | "fenced";
 
 export class PostgresStoreError extends Error {
   override readonly name = "PostgresStoreError";

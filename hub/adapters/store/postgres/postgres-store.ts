@@ -31,7 +31,7 @@ import type {
 } from "../../../core/ports.js";
 import type { VisitSummary } from "../../../core/visit/types.js";
 import { LOCKS, migrate } from "./migrate.js";
-import { createPool, inTransaction, type PoolOptions } from "./pool.js";
+import { createPool, inTransaction, type PoolOptions, PostgresStoreError } from "./pool.js";
 import {
   type DeviceRow,
   EVENT_COLUMNS,
@@ -471,7 +471,23 @@ export class PostgresStore implements Store {
     const views = lastPerKey(w.views, (v) => v.view.visitId);
     const outbox = w.outbox ?? [];
     if (attribution.length === 0 && views.length === 0 && w.watermark === null && outbox.length === 0) return;
+    const fence = w.fence;
     await inTransaction(this.pool, async (c) => {
+      if (fence) {
+        // The lock is held by a session until it ends; a leader whose session is gone writes nothing.
+        // Session locks on one bigint key: classid = high 32 bits, objid = low 32 bits, objsubid 1.
+        const held = await c.query({
+          name: "fence",
+          text: `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = $1::bigint::oid
+            AND objid = $2::bigint::oid AND objsubid = 1 AND pid = $3 AND granted`,
+          values: [Math.floor(fence.lock / 2 ** 32), fence.lock % 2 ** 32, fence.session],
+        });
+        if (held.rowCount === 0)
+          throw new PostgresStoreError(
+            "fenced",
+            `projection not saved: session ${fence.session} no longer holds lock ${fence.lock} (another node leads)`,
+          );
+      }
       if (attribution.length > 0) {
         await c.query({
           name: "attribute",
