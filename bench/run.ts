@@ -3,6 +3,7 @@
  * process. Every load is bounded in count and time and targets loopback only.
  */
 import { benchBoundaries } from "./boundaries.js";
+import { benchCluster } from "./cluster.js";
 import { benchHub } from "./hub.js";
 import { benchPresence } from "./presence.js";
 import { benchProjection } from "./projection.js";
@@ -20,6 +21,7 @@ const suites: Record<string, () => unknown> = {
   store: benchStore,
   workload: benchWorkload,
   web: benchWeb,
+  cluster: benchCluster,
 };
 
 export async function runBench(wanted: string[]): Promise<void> {

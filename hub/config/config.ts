@@ -23,8 +23,12 @@ export const ConfigSchema = Type.Object(
           maximum: 1_048_576,
           description: "an integer 256..1048576",
         }),
-        ratePerSecond: Type.Number({ exclusiveMinimum: 0, maximum: 10_000, description: "a number > 0" }),
-        rateBurst: Type.Integer({ minimum: 1, maximum: 100_000, description: "an integer ≥ 1" }),
+        ratePerSecond: Type.Number({
+          exclusiveMinimum: 0,
+          maximum: 10_000,
+          description: "a number > 0, at most 10000",
+        }),
+        rateBurst: Type.Integer({ minimum: 1, maximum: 100_000, description: "an integer 1..100000" }),
         /** MQTT over TLS (mqtts), when `tls` is set; default MQTTS_PORT. */
         tlsPort: Type.Optional(Port),
         /** Plain MQTT on `port` (default true); with `tls` set, false leaves only mqtts and wss. */
