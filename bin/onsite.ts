@@ -292,7 +292,7 @@ program
   )
   .argument(
     "[suites...]",
-    "suites to run: protocol, presence, projection, hub, boundaries, web (default: all)",
+    "suites to run: protocol, presence, projection, hub, boundaries, store, workload, web, cluster (default: all)",
   )
   .action((suites: string[]) => {
     // Benchmarks run from the source tree with tsx (a dev dependency), like `npm run bench`.
