@@ -660,4 +660,46 @@ describe("three nodes on PostgreSQL, Redis and HAProxy", () => {
       `[cluster] Redis restarted (down 1 s); both nodes back on it ${backMs} ms after the stop began\n`,
     );
   }, 60_000);
+
+  it("rides out a PostgreSQL restart: one leader again, and events are stored and projected", async () => {
+    const live = nodes.flatMap((n, i) => (n.proc.exitCode === null && n.proc.signalCode === null ? [i] : []));
+    expect(live).toHaveLength(2);
+    const [x, y] = live as [number, number];
+    const downAt = Date.now();
+    await pgc.restart(1000);
+    // The leader's lock went with its session: a leader again (the same or the other node).
+    await leaderIndex(30_000);
+    const backMs = Date.now() - downAt;
+    const statusTopic = topics.visitStatus("S1", "V1");
+    const obs = await eventually(
+      () => observer(nodes[x]?.mqttPort ?? 0).catch(() => undefined),
+      10_000,
+      "observer",
+    );
+    const statuses = collect(obs, statusTopic);
+    await obs.subscribeAsync(statusTopic, { qos: 1 });
+    const k = await eventually(
+      () => device("kiosk-1", nodes[y]?.mqttPort ?? 0).catch(() => undefined),
+      10_000,
+      "kiosk",
+    );
+    // A PUBACK comes only once the event is committed: the database is back.
+    const sentAt = Date.now();
+    await k.publishAsync(
+      "onsite/v1/dev/kiosk-1/events",
+      event("kiosk-1", { type: "completion_confirmed", visit: "V1", resolved: true, rating: 5 }),
+      { qos: 1 },
+    );
+    const s = await eventually(
+      async () => statuses.find((m) => (m.updatedAt as number) >= sentAt),
+      20_000,
+      "a status published after PostgreSQL came back",
+    );
+    expect(s.visit).toBe("V1");
+    await k.endAsync();
+    await obs.endAsync();
+    process.stdout.write(
+      `[cluster] PostgreSQL restarted (down 1 s); one leader again ${backMs} ms after the stop began\n`,
+    );
+  }, 90_000);
 });
