@@ -358,21 +358,22 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
   // Gateway mode: what this hub accepts goes on to the central hub, from the log (durable).
   let uplink: Uplink | undefined;
   if (config.ble.forward) {
-    const siteOfHub = config.ble.siteId;
-    const onSync = (sync: GatewaySync) =>
-      applySync(
+    const onSync = async (sync: GatewaySync) => {
+      // This hub's site: `ble.siteId`, else the one site it has, else the first picture's.
+      const sites = await store.listSites();
+      const siteOfHub = config.ble.siteId ?? (sites.length === 1 ? sites[0]?.id : undefined) ?? sync.site.id;
+      return applySync(
         {
           store,
           clock,
-          plansChanged: (plans) => visits.plansChanged(plans),
-          contextChanged: () => {
-            visits.contextChanged();
-            announcer.contextChanged();
-          },
+          // As a change made through the API: the rules, the announcer and the notifier learn of it.
+          plansChanged: (plans) => bus.emit("plans.changed", { plans }),
+          contextChanged: () => bus.emit("context.changed", {}),
         },
         sync,
-        siteOfHub ?? sync.site.id,
+        siteOfHub,
       );
+    };
     const up = new Uplink(
       { ...config.ble.forward, onSync },
       { store, log: log.child({ ns: "uplink" }), metrics },

@@ -39,14 +39,19 @@ export async function acknowledgeAlarms(
   const outbox: OutboxItem[] = [];
   for (const a of acks)
     outbox.push(
-      ...(await ctx.notifier.acknowledged({
-        visitId: a.visitId,
-        alarmAt: a.alarmAt,
-        by,
-        ...(note === undefined ? {} : { note }),
-      })),
+      ...(await ctx.notifier.acknowledged(
+        {
+          visitId: a.visitId,
+          alarmAt: a.alarmAt,
+          by,
+          ...(note === undefined ? {} : { note }),
+        },
+        false,
+      )),
     );
   await ctx.store.putAlarmAcks(acks, outbox);
+  // Escalation stops only once the acknowledgements are stored: all of them, or none.
+  for (const a of acks) ctx.notifier.dismiss(a.visitId, a.alarmAt);
   if (outbox.length > 0) ctx.dispatcher.kick();
   for (const a of acks) ctx.bus.emit("alarm.acknowledged", { visitId: a.visitId, alarmAt: a.alarmAt, by });
   return acks;

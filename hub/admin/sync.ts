@@ -42,6 +42,7 @@ function kindOf(before: VisitPlan, after: VisitPlan): VisitChangeKind {
   if (after.cancelledAt !== undefined && before.cancelledAt === undefined) return "cancelled";
   if (after.cancelledAt === undefined && before.cancelledAt !== undefined) return "restored";
   if (after.engineerId !== before.engineerId) return "reassigned";
+  if (after.cancelledAt !== undefined) return "cancelled"; // the reason of a cancelled visit changed
   return "rescheduled";
 }
 
@@ -84,7 +85,8 @@ export async function applySync(t: SyncTargets, sync: GatewaySync, siteId: strin
         ...(before.createdAt === undefined ? {} : { createdAt: before.createdAt }),
       };
       await store.updateVisit(kept, { ...change, kind: kindOf(before, after) });
-      touched.push(kept);
+      // Both windows and both engineers are swept again, as for a change made through the API.
+      touched.push(before, kept);
       result.changed++;
     }
   }

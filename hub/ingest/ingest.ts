@@ -273,7 +273,10 @@ export class Ingest implements EventIntake, FrameSink {
         );
         continue;
       }
+      // A device the hub speaks for itself (its operators, its kiosk screen) is not provisioned: the
+      // site's event of the same name is the site's, kept under the gateway's name.
       let device = await this.device(event.device);
+      if (device?.passwordHash === "") device = undefined;
       if (device) {
         if (device.kind !== "kiosk" || device.siteId !== gateway.siteId) {
           out.push(
@@ -308,8 +311,15 @@ export class Ingest implements EventIntake, FrameSink {
         device = this.devices.get(id) ?? (await this.synthetic(id, "operator", null)).device;
         event = { ...event, device: id };
       }
+      // The site hub's knowledge of the device's clock goes with the event, not into the device's record
+      // here (an old batch sent again must not roll it back).
+      const offset = device.clockOffsetMs;
       device.clockOffsetMs = r.clockOffsetMs;
-      out.push(await this.accept(event, device, "relay", r.hubTime));
+      try {
+        out.push(await this.accept(event, device, "relay", r.hubTime));
+      } finally {
+        device.clockOffsetMs = offset;
+      }
     }
     return out;
   }
@@ -461,8 +471,12 @@ export class Ingest implements EventIntake, FrameSink {
     device.lastSeenAt = hubTime;
     if (event.type === "heartbeat" && event.battery !== undefined) device.battery = event.battery;
     const liveAt = frame ? frame.rxTime : hubTime;
+    // A relayed event was received by the site hub, not heard here now: never live.
     const live =
-      event.type === "heartbeat" && (event.queued ?? 0) === 0 && Math.abs(hubTime - liveAt) < LIVE_MS;
+      boundary !== "relay" &&
+      event.type === "heartbeat" &&
+      (event.queued ?? 0) === 0 &&
+      Math.abs(hubTime - liveAt) < LIVE_MS;
     if (live) device.clockOffsetMs = liveAt - event.time;
     if (frame?.presence) {
       await this.commit({ event: null, device, counter: event.counter });

@@ -219,16 +219,19 @@ export class Notifier {
   }
 
   /** An alarm acknowledged: it stops escalating, and those who want to know are told. */
-  async acknowledged(ack: {
-    visitId: string;
-    alarmAt: number;
-    by: string;
-    note?: string;
-  }): Promise<OutboxItem[]> {
+  async acknowledged(
+    ack: {
+      visitId: string;
+      alarmAt: number;
+      by: string;
+      note?: string;
+    },
+    /** false: only plan what to tell; the caller calls `dismiss` once the acknowledgement is stored. */
+    stop = true,
+  ): Promise<OutboxItem[]> {
     const key = `${ack.visitId}@${ack.alarmAt}`;
     const open = this.alarms.get(key);
-    this.alarms.delete(key);
-    this.open.delete(key);
+    if (stop) this.dismiss(ack.visitId, ack.alarmAt);
     const plan = await this.deps.store.getVisit(ack.visitId);
     if (!plan) return [];
     const [site, engineer] = [

@@ -268,3 +268,79 @@ describe("central to site: the site's picture flows down", () => {
     expect((await site.ctx.store.visitChanges("V1")).length).toBe(2);
   }, 60_000);
 });
+
+describe("site to central: what the central hub would refuse", () => {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  it("large events go in batches the central hub takes, and a dispatcher of the same name at both ends is not confused", async () => {
+    const centralDir = tempDir();
+    const siteDir = tempDir();
+    cleanups.push(
+      () => centralDir.cleanup(),
+      () => siteDir.cleanup(),
+    );
+    // Default limits on the central hub: 16 KiB per publish.
+    const central: Hub = await startHub(centralDir.path);
+    cleanups.push(() => central.stop());
+    await central.ctx.store.putSite(SITE);
+    await central.ctx.store.putEngineer(ENGINEER);
+    const gw = await central.ctx.provisioning.provision({ id: "gw-1", kind: "gateway", siteId: "S1" });
+    await openVisit(central);
+    const plan = await central.ctx.store.getVisit("V1");
+    if (plan) central.ctx.visits.plansChanged([plan]);
+    // The central tier's own dispatcher records something first (its op-dispatcher is now known there).
+    expect(
+      (
+        await central.ctx.ingest.submitOperatorEvent(
+          { type: "kit_checked", complete: true },
+          "dispatcher",
+          "V1",
+        )
+      ).status,
+    ).toBe("accepted");
+
+    const site: Hub = await startHub(
+      siteDir.path,
+      {},
+      {
+        ble: {
+          ...DEFAULT_CONFIG.ble,
+          mode: "off",
+          forward: { url: `mqtt://127.0.0.1:${central.mqttPort}`, gatewayId: "gw-1", password: gw.password },
+        },
+      },
+    );
+    cleanups.push(() => site.stop());
+    await eventually(async () => (await site.ctx.store.getVisit("V1")) !== undefined, 10_000);
+    // Twelve kit lists of 50 items of 80 characters: about 4.5 KB each, 54 KB in all.
+    const item = (i: number, k: number) => `${String(i).padStart(3, "0")}-${k}-${"x".repeat(74)}`;
+    for (let i = 0; i < 12; i++)
+      expect(
+        (
+          await site.ctx.ingest.submitOperatorEvent(
+            {
+              type: "kit_checked",
+              complete: false,
+              missing: Array.from({ length: 50 }, (_, k) => item(i, k)),
+            },
+            "dispatcher",
+            "V1",
+          )
+        ).status,
+      ).toBe("accepted");
+    await eventually(async () => (await site.uplink?.backlog())?.events === 0, 20_000);
+    await central.ctx.ingest.settle();
+    const relayed = (await central.ctx.store.eventsOfVisit("V1")).filter(
+      (e) => e.event.device === "gw-1_op-dispatcher",
+    );
+    expect(relayed).toHaveLength(12);
+    // The central dispatcher's own event is still its own, once.
+    expect(
+      (await central.ctx.store.eventsOfVisit("V1")).filter((e) => e.event.device === "op-dispatcher"),
+    ).toHaveLength(1);
+    expect(central.ctx.metrics.value("onsite_mqtt_cut_off_total", { reason: "too_large" })).toBe(0);
+  }, 60_000);
+});

@@ -346,8 +346,9 @@ export class MqttBroker {
     }
     if (topic.kind === "gateway_events") {
       // A site hub's relayed events: refusals are counted and logged here; the site hub has its own record.
-      const outcomes = await this.deps.ingest.submitRelayedEvents(who.id, payload);
-      if (!outcomes.some((o) => o.status === "accepted")) packet.topic = DIVERTED;
+      // Observers see the facts as they are announced (visit and site status), not the batch.
+      await this.deps.ingest.submitRelayedEvents(who.id, payload);
+      packet.topic = DIVERTED;
       return;
     }
     const outcome = await this.deps.ingest.submitJson(who.id, payload);

@@ -67,8 +67,8 @@ export class GatewaySyncer {
     const { at: _at, ...content } = picture;
     const key = JSON.stringify(content);
     if (key === g.last) return;
-    g.last = key;
     this.deps.publish(topics.gatewaySync(gatewayId), encodeGatewaySync(picture));
+    g.last = key;
     this.deps.metrics.inc("onsite_gateway_sync_total", "Site pictures sent to site hubs");
   }
 

@@ -58,11 +58,21 @@ export interface UplinkDeps {
 
 const CURSOR = "central";
 const BATCH = 64;
+/**
+ * A batch's payload stays under this (bytes): the central hub refuses a publish over its
+ * `mqtt.maxPayloadBytes` (16 KiB by default) by cutting the connection, and a batch refused would be
+ * sent again and again. An event alone over it cannot go at all (see `oversize`).
+ */
+const MAX_BATCH_BYTES = 15 * 1024;
 
 type Channel = "frames" | "events" | "skip";
 
 const channelOf = (e: StoredEvent): Channel =>
   e.frame !== undefined ? "frames" : e.source.kind === "badge" ? "skip" : "events";
+
+/** About what an event adds to a batch's payload (JSON), in bytes. */
+const sizeOf = (e: StoredEvent): number =>
+  e.frame !== undefined ? e.frame.length + 40 : Buffer.byteLength(JSON.stringify(e.event)) + 60;
 
 export class Uplink {
   private client: MqttClient | undefined;
@@ -221,13 +231,23 @@ export class Uplink {
       if (page.length === 0) return true;
       let i = 0;
       while (i < page.length) {
-        // A run: consecutive events of one channel, at most one batch.
+        // Presence is about now: it does not wait behind a long backlog.
+        if (!(await this.sendLive())) return false;
+        // A run: consecutive events of one channel, at most one batch, in count and in bytes.
         const channel = channelOf(page[i] as StoredEvent);
         let j = i;
-        while (j < page.length && j - i < BATCH && channelOf(page[j] as StoredEvent) === channel) j++;
+        let bytes = 0;
+        while (j < page.length && j - i < BATCH && channelOf(page[j] as StoredEvent) === channel) {
+          const size = sizeOf(page[j] as StoredEvent);
+          if (j > i && bytes + size > MAX_BATCH_BYTES) break;
+          bytes += size;
+          j++;
+        }
         const run = page.slice(i, j);
         let sent = true;
-        if (channel === "frames") {
+        if (channel !== "skip" && run.length === 1 && bytes > MAX_BATCH_BYTES) {
+          this.oversize(run[0] as StoredEvent, bytes);
+        } else if (channel === "frames") {
           sent = await this.publish(
             topics.gatewayFrames(gatewayId),
             encodeGatewayFrames({
@@ -266,9 +286,26 @@ export class Uplink {
     }
   }
 
+  /**
+   * An event too large for one publish to the central hub: it stays in this hub's record (and in its
+   * reports), is logged and counted, and the uplink goes on with the next rather than stall.
+   */
+  private oversize(e: StoredEvent, bytes: number): void {
+    this.deps.metrics.inc(
+      "onsite_uplink_oversize_total",
+      "Logged events too large to send to the central hub",
+    );
+    this.deps.log.error(
+      { seq: e.seq, device: e.event.device, counter: e.event.counter, type: e.event.type, bytes },
+      "uplink: an event too large for the central hub stays here only",
+    );
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.client?.endAsync(true);
+    // A picture being applied finishes before the store closes.
+    await this.syncing;
   }
 }

@@ -134,10 +134,11 @@ export class SiteBoard {
   }
 
   private async board(siteId: string, now: number): Promise<Board> {
-    const have = this.boards.get(siteId);
-    if (have && now - have.loadedAt < RELOAD_MS) return have;
+    // A site being read is waited for: its board is in place (for updates) but not complete yet.
     const inFlight = this.loading.get(siteId);
     if (inFlight) return inFlight;
+    const have = this.boards.get(siteId);
+    if (have && now - have.loadedAt < RELOAD_MS) return have;
     const read = this.read(siteId, now).finally(() => this.loading.delete(siteId));
     this.loading.set(siteId, read);
     return read;

@@ -196,8 +196,17 @@ describe("site board", () => {
       return listVisits(q);
     };
     const clock = new ManualClock(T0);
-    const board = new SiteBoard({ store, clock, summary: async () => undefined });
-    await Promise.all([board.status("S1"), board.status("S1")]); // two callers, one read
+    const site = defaultSite({ id: "S1", name: "S1", timeZone: "UTC" });
+    const engineer = { id: "E", name: "E", company: "C", certificates: [] };
+    const board = new SiteBoard({
+      store,
+      clock,
+      summary: async (id) => (id === plan.id ? emptySummary({ plan, site, engineer }) : undefined),
+    });
+    // Two callers, one read; the second waits for it instead of getting the board half-read.
+    const [first, second] = await Promise.all([board.status("S1"), board.status("S1")]);
+    expect(second).toEqual(first);
+    expect(second.visits).toBe(1);
     for (let i = 0; i < 50; i++) await board.status("S1");
     expect(reads).toBe(1);
     clock.advance(10 * 60_000);
