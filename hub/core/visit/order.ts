@@ -24,6 +24,11 @@ export const refKey = (r: RecordedEvent): string => `${r.event.device}#${r.event
 
 /** One total order for the rules, whatever order events were delivered in. */
 export function compareForRules(a: RecordedEvent, b: RecordedEvent): number {
+  // One device's events stamped in the same second are in its own order: its clock offset, measured
+  // from whole-second stamps, moves by a millisecond or so from event to event, and must not put
+  // work before the gear it confirmed a moment earlier (seen in the demo).
+  if (a.event.device === b.event.device && a.event.time === b.event.time)
+    return STEP_RANK[a.event.type] - STEP_RANK[b.event.type] || a.event.counter - b.event.counter;
   return (
     effectiveTime(a) - effectiveTime(b) ||
     STEP_RANK[a.event.type] - STEP_RANK[b.event.type] ||

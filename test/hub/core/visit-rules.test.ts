@@ -452,3 +452,19 @@ describe("gates and violations", () => {
     expect(v.timeline.find((e) => e.reason === "report revised")).toBeDefined();
   });
 });
+
+describe("one device's events in the same second", () => {
+  it("keep the device's order when the clock offset measured for each moves by a millisecond", () => {
+    // As the demo's badge sent them: gear then work, both stamped 09:41:51, offsets 482 and 481 ms.
+    const steps = cleanVisit().map((r) => ({ ...r, event: { ...r.event } }));
+    const gear = steps.find((r) => r.event.type === "gear_confirmed");
+    const work = steps.find((r) => r.event.type === "work_started");
+    if (!gear || !work) throw new Error("the clean visit has gear and work");
+    work.event.time = gear.event.time;
+    gear.clockOffsetMs = 482;
+    work.clockOffsetMs = 481;
+    const v = projectVisit(ctx, steps, END);
+    expect(kinds(v)).toEqual([]);
+    expect(v.complete).toBe(true);
+  });
+});
