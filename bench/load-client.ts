@@ -4,8 +4,9 @@
  * time. Input: one JSON argument; output: one JSON line.
  */
 import { readFileSync } from "node:fs";
-import { connect, type Socket } from "node:net";
-import mqttPacket from "mqtt-packet";
+import { RawDevice } from "./raw-device.js";
+
+const HEARTBEAT = { type: "heartbeat", queued: 1 };
 
 export interface LoadSpec {
   port: number;
@@ -30,89 +31,14 @@ export interface LoadResult {
   maxMs: number;
 }
 
-class Device {
-  private readonly sock: Socket;
-  private readonly parser = mqttPacket.parser({ protocolVersion: 4 });
-  private nextId = 1;
-  private counter: number;
-  readonly inflight = new Map<number, bigint>();
-  acked = 0;
-  sent = 0;
-  ready: Promise<void>;
-
-  constructor(
-    port: number,
-    readonly id: string,
-    password: string,
-    counterBase: number,
-    private readonly onAck: (ms: number) => void,
-  ) {
-    this.counter = counterBase;
-    this.sock = connect({ port, host: "127.0.0.1", noDelay: true });
-    this.ready = new Promise((resolve, reject) => {
-      this.parser.on("packet", (p) => {
-        if (p.cmd === "connack") {
-          if (p.returnCode === 0) resolve();
-          else reject(new Error(`${id}: connack ${p.returnCode}`));
-        } else if (p.cmd === "puback" && p.messageId !== undefined) {
-          const t0 = this.inflight.get(p.messageId);
-          if (t0 !== undefined) {
-            this.inflight.delete(p.messageId);
-            this.acked++;
-            this.onAck(Number(process.hrtime.bigint() - t0) / 1e6);
-          }
-        }
-      });
-      this.sock.once("error", reject);
-    });
-    this.sock.on("data", (d) => this.parser.parse(d));
-    this.sock.write(
-      mqttPacket.generate({
-        cmd: "connect",
-        protocolId: "MQTT",
-        protocolVersion: 4,
-        clientId: id,
-        clean: true,
-        keepalive: 0,
-        username: id,
-        password: Buffer.from(password),
-      }),
-    );
-  }
-
-  publish(): void {
-    const messageId = this.nextId;
-    this.nextId = (this.nextId % 65535) + 1;
-    this.counter++;
-    const payload = `{"v":1,"type":"heartbeat","device":"${this.id}","counter":${this.counter},"time":${Date.now()},"queued":1}`;
-    this.inflight.set(messageId, process.hrtime.bigint());
-    this.sent++;
-    this.sock.write(
-      mqttPacket.generate({
-        cmd: "publish",
-        topic: `onsite/v1/dev/${this.id}/events`,
-        payload,
-        qos: 1,
-        messageId,
-        retain: false,
-        dup: false,
-      }),
-    );
-  }
-
-  close(): void {
-    this.sock.end(mqttPacket.generate({ cmd: "disconnect" }));
-  }
-}
-
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const latencies: number[] = [];
   const record = (ms: number) => latencies.push(ms);
-  const devices: Device[] = [];
+  const devices: RawDevice[] = [];
   for (let i = 0; i < spec.devices.length; i += 200) {
     const batch = spec.devices
       .slice(i, i + 200)
-      .map((d) => new Device(spec.port, d.id, d.password, spec.counterBase, record));
+      .map((d) => new RawDevice(spec.port, d.id, d.password, spec.counterBase, record));
     await Promise.all(batch.map((d) => d.ready));
     devices.push(...batch);
   }
@@ -123,7 +49,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     await new Promise<void>((resolve) => {
       const pump = () => {
         if (elapsed() >= spec.seconds) return resolve();
-        for (const d of devices) while (d.inflight.size < window) d.publish();
+        for (const d of devices) while (d.inflight.size < window) d.publish(HEARTBEAT);
         setImmediate(pump);
       };
       pump();
@@ -142,7 +68,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
         const target = Math.floor(t * rate);
         for (; due < target; due++) {
           const d = devices[next++ % devices.length];
-          d?.publish();
+          d?.publish(HEARTBEAT);
         }
       }, 2);
     });

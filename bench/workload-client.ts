@@ -8,8 +8,7 @@
  */
 import { readFileSync } from "node:fs";
 import { get } from "node:http";
-import { connect, type Socket } from "node:net";
-import mqttPacket from "mqtt-packet";
+import { RawDevice } from "./raw-device.js";
 
 export interface WorkloadSpec {
   port: number;
@@ -68,91 +67,6 @@ function prng(seed: number): () => number {
 interface Pending {
   token: string;
   at: number;
-}
-
-class Device {
-  private readonly sock: Socket;
-  private readonly parser = mqttPacket.parser({ protocolVersion: 4 });
-  private nextId = 1;
-  counter: number;
-  readonly inflight = new Map<number, number>();
-  acked = 0;
-  sent = 0;
-  ready: Promise<void>;
-
-  constructor(
-    port: number,
-    readonly id: string,
-    password: string,
-    counterBase: number,
-    private readonly onAck: (ms: number) => void,
-  ) {
-    this.counter = counterBase;
-    this.sock = connect({ port, host: "127.0.0.1", noDelay: true });
-    this.ready = new Promise((resolve, reject) => {
-      this.parser.on("packet", (p) => {
-        if (p.cmd === "connack") {
-          if (p.returnCode === 0) resolve();
-          else reject(new Error(`${id}: connack ${p.returnCode}`));
-        } else if (p.cmd === "puback" && p.messageId !== undefined) {
-          const t0 = this.inflight.get(p.messageId);
-          if (t0 !== undefined) {
-            this.inflight.delete(p.messageId);
-            this.acked++;
-            this.onAck(now() - t0);
-          }
-        } else if (p.cmd === "publish" && p.qos === 1 && p.messageId !== undefined) {
-          this.sock.write(mqttPacket.generate({ cmd: "puback", messageId: p.messageId }));
-        }
-      });
-      this.sock.once("error", reject);
-    });
-    this.sock.on("data", (d) => this.parser.parse(d));
-    this.sock.write(
-      mqttPacket.generate({
-        cmd: "connect",
-        protocolId: "MQTT",
-        protocolVersion: 4,
-        clientId: id,
-        clean: true,
-        keepalive: 0,
-        username: id,
-        password: Buffer.from(password),
-      }),
-    );
-  }
-
-  /** Publishes one event (`body` without the envelope); returns the event's counter. */
-  publish(body: Record<string, unknown>): number {
-    const messageId = this.nextId;
-    this.nextId = (this.nextId % 65535) + 1;
-    this.counter++;
-    const payload = JSON.stringify({
-      v: 1,
-      device: this.id,
-      counter: this.counter,
-      time: Date.now(),
-      ...body,
-    });
-    this.inflight.set(messageId, now());
-    this.sent++;
-    this.sock.write(
-      mqttPacket.generate({
-        cmd: "publish",
-        topic: `onsite/v1/dev/${this.id}/events`,
-        payload,
-        qos: 1,
-        messageId,
-        retain: false,
-        dup: false,
-      }),
-    );
-    return this.counter;
-  }
-
-  close(): void {
-    this.sock.end(mqttPacket.generate({ cmd: "disconnect" }));
-  }
 }
 
 interface Row {
@@ -232,11 +146,11 @@ export async function runWorkload(spec: WorkloadSpec): Promise<WorkloadResult> {
   const puback: number[] = [];
   const record = (ms: number) => puback.push(ms);
   const connectAll = async (list: Array<{ id: string; password: string }>) => {
-    const out: Device[] = [];
+    const out: RawDevice[] = [];
     for (let i = 0; i < list.length; i += 200) {
       const batch = list
         .slice(i, i + 200)
-        .map((d) => new Device(spec.port, d.id, d.password, spec.counterBase, record));
+        .map((d) => new RawDevice(spec.port, d.id, d.password, spec.counterBase, record));
       await Promise.all(batch.map((d) => d.ready));
       out.push(...batch);
     }
@@ -266,12 +180,12 @@ export async function runWorkload(spec: WorkloadSpec): Promise<WorkloadResult> {
   const send = () => {
     const r = random();
     if (r < 0.05) {
-      const kiosk = kiosks[k++ % kiosks.length] as Device;
+      const kiosk = kiosks[k++ % kiosks.length] as RawDevice;
       kiosk.publish({ type: "heartbeat", queued: 0 });
       mix.kiosk_heartbeat = (mix.kiosk_heartbeat ?? 0) + 1;
       return;
     }
-    const badge = badges[b++ % badges.length] as Device;
+    const badge = badges[b++ % badges.length] as RawDevice;
     const visit = visitOf.get(badge.id) as string;
     if (r < 0.6) {
       badge.publish({ type: "heartbeat", battery: 80, queued: 0 });
