@@ -5,7 +5,6 @@
  * once, in the site's order; sending the whole log again changes nothing; a relay for another
  * site's kiosk or visit is refused by name.
  */
-import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { SqliteStore } from "../../hub/adapters/store/sqlite/sqlite-store.js";
 import type { Hub } from "../../hub/app.js";
@@ -13,16 +12,9 @@ import type { HubConfig } from "../../hub/config/config.js";
 import { DEFAULT_CONFIG } from "../../hub/config/config.js";
 import { defaultSite } from "../../hub/core/model.js";
 import { encodeGatewayEvents } from "../../protocol/index.js";
+import { freePort } from "../cluster/engines.js";
 import { openVisit } from "../firmware/rig.js";
 import { connect, ENGINEER, eventually, newToken, SITE, send, startHub, tempDir } from "./helpers.js";
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 const N = 1000;
 
