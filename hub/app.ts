@@ -353,6 +353,9 @@ export async function createHub(config: HubConfig, parts: HubParts = {}): Promis
     connected: (id) => broker.isConnected(id),
   });
   broker.onGatewaySync = (gatewayId, siteId) => gatewaySync.subscribed(gatewayId, siteId);
+  // A plan or a site changed through the API: the pictures go now, not at the next look.
+  bus.on("plans.changed", () => void gatewaySync.tick());
+  bus.on("context.changed", () => void gatewaySync.tick());
   gatewaySync.start();
 
   // Gateway mode: what this hub accepts goes on to the central hub, from the log (durable).

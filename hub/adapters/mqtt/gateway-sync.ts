@@ -2,7 +2,8 @@
  * Central to site (gateway mode): the central hub sends each site hub its site's picture — the site,
  * its visits from a day ago to two weeks ahead (cancelled ones too) and their engineers — on
  * `onsite/v1/gw/<gateway>/sync`, only to that gateway. It goes when the gateway subscribes (after
- * every reconnect), and then whenever it changed, looked at every `intervalMs`. A whole picture each
+ * every reconnect), and then whenever it changed: looked at when a plan or a site changes through the
+ * API (the hub calls `tick`), and every `intervalMs` for what changed otherwise. A whole picture each
  * time, so a lost message is mended by the next one and applying one twice changes nothing.
  */
 import { encodeGatewaySync, type GatewaySync, topics } from "../../../protocol/index.js";
@@ -30,7 +31,7 @@ export class GatewaySyncer {
 
   constructor(
     private readonly deps: GatewaySyncDeps,
-    private readonly intervalMs = 15_000,
+    private readonly intervalMs = 60_000,
   ) {}
 
   start(): void {
